@@ -1,0 +1,234 @@
+/*
+** lact_fork.c: the Fork, a full userdata that is the task itself
+** (struct act_fork). Its fields are read through __index (id, name,
+** status, result, traceback, and the methods); only `name` is writable.
+** A live task is anchored in the runtime's anchor table, so a spawned
+** task nobody holds keeps running; idle and finished ones are not.
+*/
+
+#include <string.h>
+
+#include "act_int.h"
+
+/* Pushes the table of anchored (live) forks. */
+static void push_anchors(lua_State *L, act_runtime *rt) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_anchors);
+}
+
+void act__anchor(lua_State *L, act_fork *f, int idx) {
+  if (f->ref != LUA_NOREF) return;
+  idx = lua_absindex(L, idx);
+  push_anchors(L, f->rt);
+  lua_pushvalue(L, idx);
+  f->ref = luaL_ref(L, -2);
+  lua_pop(L, 1);
+  f->rt->live++;
+}
+
+void act__unanchor(lua_State *L, act_fork *f) {
+  if (f->ref == LUA_NOREF) return;
+  push_anchors(L, f->rt);
+  luaL_unref(L, -1, f->ref);
+  lua_pop(L, 1);
+  f->ref = LUA_NOREF;
+  f->rt->live--;
+}
+
+/* Pushes the userdata of a live (anchored) fork. */
+void act__pushfork(lua_State *L, act_fork *f) {
+  push_anchors(L, f->rt);
+  lua_rawgeti(L, -1, f->ref);
+  lua_remove(L, -2);
+}
+
+/* Pushes the extras table of the fork at idx, making it if needed. */
+void act__pushextra(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (lua_getiuservalue(L, idx, ACT_UV_EXTRA) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, idx, ACT_UV_EXTRA);
+  }
+}
+
+act_fork *act__testfork(lua_State *L, int idx) {
+  return luaL_testudata(L, idx, ACT_FORK_MT);
+}
+
+act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
+  act_fork *f = act__testfork(L, arg);
+  if (f == NULL) act__typeerror(L, arg, fname, "Fork");
+  if (f->rt->closed) luaL_error(L, "actress: the runtime is closed");
+  return f;
+}
+
+/*
+** Creates a fork of fn (at index fn) with the nargs values after it and
+** pushes it. It is idle: nothing is queued or anchored yet.
+*/
+act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
+  act_fork *f;
+  fn = lua_absindex(L, fn);
+  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV);
+  memset(f, 0, sizeof *f);
+  f->rt = rt;
+  f->ref = LUA_NOREF;
+  f->state = ACT_IDLE;
+  f->timer.index = ACT_NOT_IN_HEAP;
+  act_list_init(&f->qnode);
+  act_list_init(&f->waiters);
+  act_list_init(&f->members);
+  f->id = ++rt->next_id;
+  luaL_setmetatable(L, ACT_FORK_MT);
+  act__prepare(L, f, -1, fn, nargs);
+  return f;
+}
+
+/*
+** Pushes the results of the finished fork at idx and returns how many,
+** or raises its error.
+*/
+int act__pushresults(lua_State *L, act_fork *f, int idx) {
+  idx = lua_absindex(L, idx);
+  if (!(f->flags & ACT_F_OK)) {
+    lua_getiuservalue(L, idx, ACT_UV_VALUE);
+    return lua_error(L);
+  }
+  if (f->nresults == 1) {
+    lua_getiuservalue(L, idx, ACT_UV_VALUE);
+  } else if (f->nresults > 1) {
+    int i;
+    luaL_checkstack(L, f->nresults + 2, "too many results");
+    lua_getiuservalue(L, idx, ACT_UV_EXTRA);
+    lua_getfield(L, -1, "values");
+    for (i = 1; i <= f->nresults; i++) lua_rawgeti(L, -i, i);
+    lua_rotate(L, -(f->nresults + 2), f->nresults);
+    lua_pop(L, 2);
+  }
+  return f->nresults;
+}
+
+static const char *status_name(const act_fork *f) {
+  switch (f->state) {
+    case ACT_IDLE: return "idle";
+    case ACT_FINISHED: return "finished";
+    default: return "active";
+  }
+}
+
+/* Pushes f.name: "" unless set. */
+static void push_name(lua_State *L, int idx) {
+  int top = lua_gettop(L);
+  if (lua_getiuservalue(L, idx, ACT_UV_EXTRA) == LUA_TTABLE &&
+      lua_getfield(L, -1, "name") == LUA_TSTRING) {
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return;
+  }
+  lua_settop(L, top);
+  lua_pushliteral(L, "");
+}
+
+static void push_result(lua_State *L, act_fork *f, int idx) {
+  if (f->state != ACT_FINISHED) {
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 2);
+  lua_pushboolean(L, f->flags & ACT_F_OK);
+  lua_setfield(L, -2, "ok");
+  if (f->nresults > 0) lua_getiuservalue(L, idx, ACT_UV_VALUE);
+  else lua_pushnil(L);
+  lua_setfield(L, -2, (f->flags & ACT_F_OK) ? "value" : "error");
+}
+
+static int l_fork_index(lua_State *L) {
+  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  const char *key;
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;  /* method */
+  key = lua_tostring(L, 2);
+  if (key == NULL || lua_type(L, 2) != LUA_TSTRING) return 0;
+  if (strcmp(key, "id") == 0) {
+    lua_pushinteger(L, f->id);
+  } else if (strcmp(key, "name") == 0) {
+    push_name(L, 1);
+  } else if (strcmp(key, "status") == 0) {
+    lua_pushstring(L, status_name(f));
+  } else if (strcmp(key, "result") == 0) {
+    push_result(L, f, 1);
+  } else if (strcmp(key, "traceback") == 0) {
+    if (lua_getiuservalue(L, 1, ACT_UV_EXTRA) == LUA_TTABLE)
+      lua_getfield(L, -1, "traceback");
+    else
+      lua_pushnil(L);
+  } else {
+    lua_pushnil(L);
+  }
+  return 1;
+}
+
+static int l_fork_newindex(lua_State *L) {
+  luaL_checkudata(L, 1, ACT_FORK_MT);
+  if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "name") == 0) {
+    if (lua_type(L, 3) != LUA_TSTRING)
+      return luaL_error(L, "actress: Fork.name must be a string, got %s",
+                        luaL_typename(L, 3));
+    act__pushextra(L, 1);
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, "name");
+    return 0;
+  }
+  lua_pushvalue(L, 2);
+  return luaL_error(L, "actress: Fork field '%s' is read-only",
+                    luaL_tolstring(L, -1, NULL));
+}
+
+static int l_fork_tostring(lua_State *L) {
+  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  push_name(L, 1);
+  lua_pushfstring(L, "Fork %I \"%s\" (%s): %p", (LUAI_UACINT)f->id,
+                  lua_tostring(L, -1), status_name(f), (void *)f);
+  return 1;
+}
+
+/*
+** A fork is collected when it is idle or finished, or at lua_close.
+** In the last case it may still sit in the runtime's queues; take it
+** out, so the runtime never sees freed memory. No Lua calls here.
+*/
+static int l_fork_gc(lua_State *L) {
+  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  act_runtime *rt = f->rt;
+  if (rt == NULL || rt->closed) return 0;
+  if (f->state == ACT_QUEUED) act__dequeue(rt, f);
+  if (f->state == ACT_WAITING) rt->waiting--;
+  act_heap_remove(&rt->timers, &f->timer);
+  while (!act_list_empty(&f->waiters))
+    act__link_release(rt, act_container_of(f->waiters.next, act_link,
+                                           in_member));
+  while (!act_list_empty(&f->members))
+    act__link_release(rt, act_container_of(f->members.next, act_link,
+                                           in_owner));
+  if (rt->running == f) rt->running = NULL;
+  f->state = ACT_FINISHED;
+  return 0;
+}
+
+/* Builds the Fork metatable; `methods` (at the top) becomes __index's. */
+void act__open_fork(lua_State *L) {
+  static const luaL_Reg metamethods[] = {
+    {"__newindex", l_fork_newindex},
+    {"__tostring", l_fork_tostring},
+    {"__gc", l_fork_gc},
+    {NULL, NULL}
+  };
+  int methods = lua_gettop(L);
+  luaL_newmetatable(L, ACT_FORK_MT);
+  luaL_setfuncs(L, metamethods, 0);
+  lua_pushvalue(L, methods);
+  lua_pushcclosure(L, l_fork_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}

@@ -1,0 +1,308 @@
+/*
+** lact_runtime.c: the per-state runtime. It is a userdata kept in the
+** registry under ACTRESS_CONTEXT_KEY; it owns the libuv loop, the clock,
+** the timer heap and the run queue, and drives them (run, await, drain,
+** poll, advance). Errors with nowhere to go are reported here.
+*/
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act_int.h"
+
+/* The runtime clock, in ms: libuv's monotonic clock, or the manual one. */
+double act__now(act_runtime *rt) {
+  if (rt->manual) return rt->manual_now;
+  return (double)(uv_hrtime() - rt->origin) / 1e6;
+}
+
+/* {====================================================================
+** Finding the runtime
+** ===================================================================== */
+
+static act_runtime *checkopen(lua_State *L, act_runtime *rt) {
+  if (rt == NULL) luaL_error(L, "actress: no runtime in this state");
+  if (rt->closed) luaL_error(L, "actress: the runtime is closed");
+  return rt;
+}
+
+act_runtime *act__runtime(lua_State *L) {
+  act_runtime *rt;
+  lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
+  rt = luaL_testudata(L, -1, ACT_RUNTIME_MT);
+  lua_pop(L, 1);
+  return checkopen(L, rt);
+}
+
+act_runtime *act__upruntime(lua_State *L) {
+  return checkopen(L, lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Creating and closing
+** ===================================================================== */
+
+static void wake_cb(uv_timer_t *t) {
+  (void)t;  /* it only wakes uv_run; the driver fires the timers */
+}
+
+/* Frees what the runtime holds in C. No Lua calls: a finalizer. */
+static int l_runtime_gc(lua_State *L) {
+  act_runtime *rt = luaL_checkudata(L, 1, ACT_RUNTIME_MT);
+  if (rt->closed) return 0;
+  rt->closed = 1;
+  rt->running = NULL;
+  if (rt->loop != NULL) {
+    if (rt->wake_open) {
+      uv_close((uv_handle_t *)&rt->wake, NULL);
+      rt->wake_open = 0;
+    }
+    uv_run(rt->loop, UV_RUN_NOWAIT);  /* runs the close callbacks */
+    if (uv_loop_close(rt->loop) == 0) free(rt->loop);
+    rt->loop = NULL;  /* a busy loop is left to its other users */
+  }
+  act_heap_free(&rt->timers);
+  act__free_links(rt);
+  return 0;
+}
+
+static void new_registry_table(lua_State *L, const void *key) {
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
+/* Pushes the state's runtime, making it on first use. */
+static act_runtime *push_runtime(lua_State *L) {
+  act_runtime *rt;
+  lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
+  rt = luaL_testudata(L, -1, ACT_RUNTIME_MT);
+  if (rt != NULL) return rt;
+  lua_pop(L, 1);
+  /* The userdata first, in a closed-safe state, so that an error in a
+     later allocation leaves nothing behind that its __gc cannot free. */
+  rt = lua_newuserdatauv(L, sizeof *rt, 0);
+  memset(rt, 0, sizeof *rt);
+  act_list_init(&rt->ready);
+  act_heap_init(&rt->timers);
+  if (luaL_newmetatable(L, ACT_RUNTIME_MT)) {
+    lua_pushcfunction(L, l_runtime_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  new_registry_table(L, &rt->key_anchors);
+  new_registry_table(L, &rt->key_pool);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  rt->L = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  rt->loop = malloc(sizeof *rt->loop);
+  if (rt->loop == NULL || uv_loop_init(rt->loop) != 0) {
+    free(rt->loop);
+    rt->loop = NULL;
+    luaL_error(L, "actress: cannot create the event loop");
+  }
+  uv_timer_init(rt->loop, &rt->wake);
+  rt->wake_open = 1;
+  rt->origin = uv_hrtime();
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
+  return rt;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Driving the loop
+** ===================================================================== */
+
+void act__begin_driving(lua_State *L, act_runtime *rt, const char *op) {
+  if (rt->running != NULL)
+    luaL_error(L, "actress: %s cannot be called from inside a task", op);
+  if (rt->driving)
+    luaL_error(L, "actress: %s cannot be called while the loop is being "
+                  "driven", op);
+  rt->driving = 1;
+}
+
+/* Waits in libuv for I/O or the next timer (system clock). */
+static void wait_for_events(act_runtime *rt, const act_timer *next) {
+  if (next != NULL) {
+    double delay = next->deadline - act__now(rt);
+    uv_update_time(rt->loop);
+    uv_timer_start(&rt->wake, wake_cb,
+                   delay > 0 ? (uint64_t)ceil(delay) : 0, 0);
+  }
+  uv_run(rt->loop, UV_RUN_ONCE);
+  uv_timer_stop(&rt->wake);
+}
+
+/*
+** Drives the loop until `until` has finished, or, with until == NULL,
+** until no task is ready, no timer is pending and no I/O is active.
+** Raises if `until` can never finish.
+*/
+void act__drive(lua_State *L, act_runtime *rt, act_fork *until) {
+  for (;;) {
+    const act_timer *next;
+    int io;
+    act__run_ready(L, rt, -1, until);
+    if (until != NULL && until->state == ACT_FINISHED) break;
+    if (act__fire_due(rt, act__now(rt)) > 0) continue;
+    next = act_heap_top(&rt->timers);
+    io = uv_loop_alive(rt->loop);  /* `wake` is stopped here */
+    if (next == NULL && !io) {
+      if (until == NULL) break;
+      rt->driving = 0;
+      luaL_error(L, "actress: the task can never finish: it waits, but no "
+                    "task is ready, no timer is pending and no I/O is active");
+    }
+    if (!rt->manual) {
+      wait_for_events(rt, next);
+    } else {
+      if (io) uv_run(rt->loop, next != NULL ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+      if (next != NULL && rt->nready == 0 && next->deadline > rt->manual_now)
+        rt->manual_now = next->deadline;  /* never wait in real time */
+    }
+  }
+}
+
+static int work_remains(act_runtime *rt) {
+  return rt->nready > 0 || rt->timers.n > 0 || uv_loop_alive(rt->loop);
+}
+
+/* One pass of poll: ready tasks, due timers, I/O; never blocks. */
+int act__poll(lua_State *L, act_runtime *rt, int budget) {
+  int n;
+  act__begin_driving(L, rt, "poll");
+  n = act__run_ready(L, rt, budget, NULL);
+  if (n != budget) {
+    act__fire_due(rt, act__now(rt));
+    uv_run(rt->loop, UV_RUN_NOWAIT);
+    act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
+  }
+  rt->driving = 0;
+  return work_remains(rt);
+}
+
+void act__advance(lua_State *L, act_runtime *rt, double ms) {
+  double target;
+  const act_timer *next;
+  if (!rt->manual)
+    luaL_error(L, "actress: advance needs the manual clock "
+                  "(task.set_clock(\"manual\"))");
+  act__begin_driving(L, rt, "advance");
+  target = rt->manual_now + ms;
+  act__run_ready(L, rt, -1, NULL);
+  while ((next = act_heap_top(&rt->timers)) != NULL &&
+         next->deadline <= target) {
+    if (next->deadline > rt->manual_now) rt->manual_now = next->deadline;
+    act__fire_due(rt, rt->manual_now);
+    act__run_ready(L, rt, -1, NULL);
+  }
+  if (target > rt->manual_now) rt->manual_now = target;
+  rt->driving = 0;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** Reporting failures of spawned and top-level tasks
+** ===================================================================== */
+
+/* The default error handler: one line, then the traceback, to stderr. */
+int act__default_on_error(lua_State *L) {
+  act_fork *f = act__testfork(L, 2);
+  const char *msg = luaL_tolstring(L, 1, NULL);
+  const char *name = "";
+  const char *traceback = NULL;
+  lua_Integer id = 0;
+  if (f != NULL) {
+    id = f->id;
+    if (lua_getiuservalue(L, 2, ACT_UV_EXTRA) == LUA_TTABLE) {
+      if (lua_getfield(L, -1, "name") == LUA_TSTRING) name = lua_tostring(L, -1);
+      if (lua_getfield(L, -2, "traceback") == LUA_TSTRING)
+        traceback = lua_tostring(L, -1);
+    }
+  }
+  fprintf(stderr, "actress: task %lld \"%s\" failed: %s\n", (long long)id,
+          name, msg);
+  if (traceback != NULL) fprintf(stderr, "%s\n", traceback);
+  fflush(stderr);
+  return 0;
+}
+
+/*
+** Calls the error handler with (error at errindex, f); f is anchored.
+** An error in the handler goes to the default handler. Never raises.
+*/
+int act__report(lua_State *L, act_runtime *rt, act_fork *f, int errindex) {
+  act_fork *running = rt->running;
+  int top = lua_gettop(L);
+  errindex = lua_absindex(L, errindex);
+  if (!lua_checkstack(L, 6)) return 0;
+  rt->running = NULL;  /* the handler runs outside any task */
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_on_error);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushcfunction(L, act__default_on_error);
+  }
+  lua_pushvalue(L, errindex);
+  act__pushfork(L, f);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    lua_pushcfunction(L, act__default_on_error);
+    lua_insert(L, -2);
+    act__pushfork(L, f);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+      fprintf(stderr, "actress: the error handler failed\n");
+    }
+  }
+  rt->running = running;
+  lua_settop(L, top);
+  return 0;
+}
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The C embedding API (actress.h)
+** ===================================================================== */
+
+ACTRESS_API int luaopen_actress_core(lua_State *L) {
+  luaL_checkversion(L);
+  push_runtime(L);
+  act__open_ops(L);  /* [runtime] -> [runtime, module] */
+  lua_remove(L, -2);
+  return 1;
+}
+
+int actress_poll(lua_State *L) {
+  return act__poll(L, act__runtime(L), -1);
+}
+
+int actress_poll_budget(lua_State *L, int max) {
+  if (max < 1) max = 1;
+  return act__poll(L, act__runtime(L), max);
+}
+
+void actress_advance(lua_State *L, double ms) {
+  if (!(ms >= 0)) luaL_error(L, "actress: advance needs ms >= 0");
+  act__advance(L, act__runtime(L), ms);
+}
+
+int actress_resume(lua_State *L, int idx) {
+  act_fork *f = act__checkfork(L, idx, "resume");
+  if (f->state == ACT_WAITING && f->wait == ACT_W_SUSPEND) {
+    act__enqueue(f->rt, f);
+    return 1;
+  }
+  return 0;
+}
+
+uv_loop_t *actress_loop(lua_State *L) {
+  return act__runtime(L)->loop;
+}
+
+/* }==================================================================== */
