@@ -1,0 +1,127 @@
+/*
+** test_embed.c: a C host drives actress through actress.h: it steps the
+** scheduler with actress_poll/actress_poll_budget on the manual clock,
+** resumes a suspended task from C, and closes the state with tasks,
+** timers and joins still pending (the sanitizer build checks for leaks).
+*/
+
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "actress.h"
+#include "test.h"
+
+/* Runs a chunk of Lua; fails the test on an error. */
+static void run(lua_State *L, const char *chunk) {
+  if (luaL_dostring(L, chunk) != LUA_OK) {
+    fprintf(stderr, "lua error: %s\n", lua_tostring(L, -1));
+    exit(1);
+  }
+}
+
+static lua_Integer global_int(lua_State *L, const char *name) {
+  lua_Integer v;
+  lua_getglobal(L, name);
+  v = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static lua_State *new_state(void) {
+  lua_State *L = luaL_newstate();
+  ASSERT(L != NULL);
+  luaL_openlibs(L);
+  luaL_requiref(L, "actress.core", luaopen_actress_core, 0);
+  lua_setglobal(L, "core");
+  return L;
+}
+
+/* Timers fire when the host advances the manual clock, in time order. */
+static void test_advance(void) {
+  lua_State *L = new_state();
+  run(L, "core.set_clock('manual'); order = 0; a, b = 0, 0\n"
+         "core.main(function() core.sleep(100); order = order * 10 + 2 end)\n"
+         "core.main(function() core.sleep(50); order = order * 10 + 1 end)");
+  ASSERT_EQ(global_int(L, "order"), 0);
+  actress_advance(L, 60);
+  ASSERT_EQ(global_int(L, "order"), 1);
+  actress_advance(L, 40);
+  ASSERT_EQ(global_int(L, "order"), 12);
+  ASSERT_EQ(actress_poll(L), 0);  /* nothing left */
+  ASSERT(actress_loop(L) != NULL);
+  lua_close(L);
+}
+
+/* poll_budget resumes at most max tasks per call, in queue order. */
+static void test_budget(void) {
+  lua_State *L = new_state();
+  run(L, "ran = 0\n"
+         "core.main(function()\n"
+         "  for i = 1, 5 do core.fork(function() ran = ran * 10 + i end) end\n"
+         "  core.suspend()\n"
+         "end)");
+  ASSERT_EQ(global_int(L, "ran"), 0);
+  ASSERT_EQ(actress_poll_budget(L, 2), 1);
+  ASSERT_EQ(global_int(L, "ran"), 12);
+  ASSERT_EQ(actress_poll_budget(L, 2), 1);
+  ASSERT_EQ(global_int(L, "ran"), 1234);
+  ASSERT_EQ(actress_poll_budget(L, 2), 0);
+  ASSERT_EQ(global_int(L, "ran"), 12345);
+  lua_close(L);
+}
+
+/* actress_resume queues a task suspended in suspend(), and only that. */
+static void test_resume(void) {
+  lua_State *L = new_state();
+  run(L, "woke = 0\n"
+         "sleeper = core.fork(function() core.sleep(math.huge) end)\n"
+         "waiter = core.fork(function() core.suspend(); woke = woke + 1 end)\n"
+         "sleeper:start(); waiter:start(); core.poll()");
+  lua_getglobal(L, "sleeper");
+  ASSERT_EQ(actress_resume(L, -1), 0);  /* sleeping: left alone */
+  lua_getglobal(L, "waiter");
+  ASSERT_EQ(actress_resume(L, -1), 1);
+  lua_pop(L, 2);
+  ASSERT_EQ(global_int(L, "woke"), 0);  /* queued, not run */
+  actress_poll(L);
+  ASSERT_EQ(global_int(L, "woke"), 1);
+  lua_close(L);
+}
+
+/* Closing a state with every kind of pending work frees everything. */
+static void test_close_pending(void) {
+  lua_State *L = new_state();
+  run(L, "core.main(function()\n"
+         "  local a = core.fork(function() core.sleep(1e6) end)\n"
+         "  local b = core.fork(function() core.suspend() end)\n"
+         "  core.fork(function() core.group({a, b}) end)\n"
+         "  core.fork(function() core.wait({then_ = function() end}) end)\n"
+         "  core.sleep(5e5)\n"
+         "end)\n"
+         "core.poll()\n"
+         "idle = core.fork(function() end)");
+  run(L, "assert(core.stats().tasks == 5, core.stats().tasks)");
+  lua_close(L);
+}
+
+/* Two states have two runtimes: nothing is shared. */
+static void test_two_states(void) {
+  lua_State *A = new_state(), *B = new_state();
+  run(A, "core.set_clock('manual')");
+  run(B, "assert(pcall(core.advance, 1) == false)");  /* B: system clock */
+  ASSERT(actress_loop(A) != actress_loop(B));
+  lua_close(A);
+  lua_close(B);
+}
+
+int main(void) {
+  test_advance();
+  test_budget();
+  test_resume();
+  test_close_pending();
+  test_two_states();
+  printf("test_embed: ok\n");
+  return 0;
+}
