@@ -444,7 +444,8 @@ static void settle_unstarted(lua_State *L, act_fork *f, int ok, int first,
 /*
 ** Takes f out of whatever it waits in (queue, timer, members, awaitable)
 ** and drops the values its next resume would have received. With `push`,
-** pushes the members still running on L and returns how many.
+** pushes the members of its join or group still running on L and returns
+** how many (the caller passes an abort on to them).
 */
 static int detach(lua_State *L, act_fork *f, int push) {
   act_runtime *rt = f->rt;
@@ -454,7 +455,8 @@ static int detach(lua_State *L, act_fork *f, int push) {
   else if (f->state == ACT_WAITING)
     rt->waiting--;
   act_heap_remove(&rt->timers, &f->timer);
-  n = unlink_members(L, f, push && f->wait == ACT_W_MEMBERS);
+  /* join, group and all own their members; wait(fork) does not */
+  n = unlink_members(L, f, push && (f->flags & ACT_F_PIPES));
   f->await_seq++;
   f->flags &= (unsigned char)~(ACT_F_SETTLED | ACT_F_RAISE);
   if (f->nresume > 0) {
