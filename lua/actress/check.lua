@@ -10,9 +10,10 @@ local function typename(v)
   return type(v)
 end
 
--- Raises a bad-argument error at the caller of the function that called us.
-function check.argerror(n, fname, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3)
+-- Raises a bad-argument error at the caller of the function that called us
+-- (or `depth` more levels up, when called from a helper of that function).
+function check.argerror(n, fname, msg, depth)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 3 + (depth or 0))
 end
 
 function check.callable(v)
@@ -22,26 +23,21 @@ function check.callable(v)
 end
 
 -- Each check returns v, or raises naming the argument and the function.
-function check.fn(v, n, fname)
+function check.fn(v, n, fname, depth)
   if not check.callable(v) then
-    error(("bad argument #%d to '%s' (function expected, got %s)")
-      :format(n, fname, typename(v)), 3)
+    check.argerror(n, fname, "function expected, got " .. typename(v), 1 + (depth or 0))
   end
   return v
 end
 
-function check.optfn(v, n, fname)
-  if v ~= nil and not check.callable(v) then
-    error(("bad argument #%d to '%s' (function expected, got %s)")
-      :format(n, fname, typename(v)), 3)
-  end
+function check.optfn(v, n, fname, depth)
+  if v ~= nil then check.fn(v, n, fname, 1 + (depth or 0)) end
   return v
 end
 
-function check.table(v, n, fname)
+function check.table(v, n, fname, depth)
   if type(v) ~= "table" then
-    error(("bad argument #%d to '%s' (table expected, got %s)")
-      :format(n, fname, typename(v)), 3)
+    check.argerror(n, fname, "table expected, got " .. typename(v), 1 + (depth or 0))
   end
   return v
 end

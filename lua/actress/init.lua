@@ -2,14 +2,16 @@
 --
 -- The scheduler, timers and Fork handles live in the C module
 -- `actress.core`; this module exports them and adds what is best written
--- in Lua: `all`, `map`, `defer`, `deferred` and `Fork:then_`.
+-- in Lua: `all`, `defer`, `deferred`, `Fork:then_`, and the effect
+-- combinators of actress.effects.
 
 local core = require "actress.core"
 local check = require "actress.check"
 local Deferred = require "actress.deferred"
+local effects = require "actress.effects"
 
 local fork, spawn, join, group, wait = core.fork, core.spawn, core.join, core.group, core.wait
-local gather, check_task = core.gather, core.check_task
+local check_task = core.check_task
 local pack, unpack = table.pack, table.unpack
 
 local task = {
@@ -46,16 +48,9 @@ function task.all(tasks)
   return results
 end
 
---- A task that runs e and passes on fn(m) for each message m it sends;
--- a nil result drops the message. e's result and error pass through.
-function task.map(e, fn)
-  check.fn(e, 1, "map")
-  check.fn(fn, 2, "map")
-  return function(...)
-    local f = fork(e, ...)
-    gather({ f }, fn)
-    return join(f)
-  end
+-- The effect combinators (API §5) and map.
+for _, name in ipairs { "none", "effect", "effects", "batch", "tag", "map", "listen", "loop", "then_" } do
+  task[name] = effects[name]
 end
 
 local Defer = {
