@@ -19,7 +19,9 @@ local points = {
     task.sleep(math.huge)
   end },
   { "wait() (queued)", function()
-    task.wait()
+    while true do
+      task.wait()
+    end
   end },
   { "wait(deferred)", function()
     task.wait(task.deferred())

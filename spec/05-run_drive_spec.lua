@@ -218,6 +218,52 @@ describe("§3 run, await, drain, poll and advance drive the loop: never nested",
     assert.is_false(ran)
   end))
 
+  it("raise when called while the loop is being driven (from a coroutine a task created)", manual(function()
+    local ran = false
+    local idle = helpers.track(task.fork(function()
+      return 1
+    end))
+    local r = task.run(function()
+      return coroutine.wrap(function()
+        return {
+          run = pack(pcall(task.run, function()
+            ran = true
+          end)),
+          drain = pack(pcall(task.drain)),
+          poll = pack(pcall(task.poll)),
+          advance = pack(pcall(task.advance, 1)),
+          await = pack(pcall(idle.await, idle)),
+        }
+      end)()
+    end)
+    for _, name in ipairs { "run", "drain", "poll", "advance", "await" } do
+      assert.is_false(r[name][1], name .. " did not raise while the loop was driven")
+      assert.is_string(r[name][2])
+    end
+    assert.is_false(ran)
+    assert.equal(0, task.now())
+  end))
+
+  it("raise when called while the loop is being driven (from an on_error handler)", function()
+    local r
+    task.on_error(function()
+      r = {
+        run = pack(pcall(task.run, function() end)),
+        drain = pack(pcall(task.drain)),
+        poll = pack(pcall(task.poll)),
+      }
+    end)
+    task.main(function()
+      task.wait()
+      error("fail")
+    end)
+    task.drain()
+    assert.is_table(r)
+    for _, name in ipairs { "run", "drain", "poll" } do
+      assert.is_false(r[name][1], name .. " did not raise while the loop was driven")
+    end
+  end)
+
   it("raise when called while the loop is being driven (from a then_ callback)", manual(function()
     local ran = false
     local r
@@ -295,11 +341,11 @@ describe("§3 task.drain()", function()
     local cpu0, wall0 = os.clock(), os.time()
     task.main(function()
       task.sleep(1000)
-      say("1000@" .. task.now())
+      say("1000@" .. helpers.ms(task.now()))
     end)
     task.main(function()
       task.sleep(10)
-      say("10@" .. task.now())
+      say("10@" .. helpers.ms(task.now()))
     end)
     task.main(function()
       for i = 1, 3 do
@@ -517,7 +563,7 @@ describe("§3 task.advance(ms)", function()
     for _, ms in ipairs { 30, 10, 20 } do
       task.main(function()
         task.sleep(ms)
-        say(ms .. "@" .. task.now())
+        say(ms .. "@" .. helpers.ms(task.now()))
       end)
     end
     task.advance(25)
@@ -532,13 +578,13 @@ describe("§3 task.advance(ms)", function()
     local log, say = helpers.recorder()
     task.main(function()
       task.sleep(10)
-      say("A@" .. task.now())
+      say("A@" .. helpers.ms(task.now()))
       task.sleep(5)
-      say("A@" .. task.now())
+      say("A@" .. helpers.ms(task.now()))
     end)
     task.main(function()
       task.sleep(12)
-      say("B@" .. task.now())
+      say("B@" .. helpers.ms(task.now()))
     end)
     task.advance(100)
     assert.same({ "A@10", "B@12", "A@15" }, log)

@@ -226,17 +226,19 @@ describe("§4 f:then_(on_ok, on_err)", function()
     assert.equal("v", got)
   end)
 
-  it("called inside a task, calls back later from the scheduler, not from the task", function()
+  it("called inside a task, calls back later from the scheduler, not from the calling task", function()
     local log, say = helpers.recorder()
-    local in_task
+    local on_caller
     task.run(function()
+      local me = task.current()
       local g = task.fork(function()
         return "g"
       end)
       task.join(g)
       g:then_(function(v)
         say("callback " .. v)
-        in_task = pcall(task.current)
+        local ok, cur = pcall(task.current)
+        on_caller = ok and rawequal(cur, me)
       end)
       say("then_ returned")
       for _ = 1, 3 do
@@ -245,7 +247,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
     end)
     task.drain()
     assert.same({ "then_ returned", "callback g" }, log)
-    assert.is_false(in_task)
+    assert.is_false(on_caller)
   end)
 
   it("sends an error raised by a callback to the error handler; other tasks keep running", function()

@@ -233,29 +233,6 @@ describe("§2 current, suspend, sleep, wait, send, join, group and all outside a
     assert.equal("idle", f.status) -- join outside a task did not start it
   end)
 
-  it("raise the same error from a callback run by the scheduler (then_)", function()
-    local f = helpers.track(task.fork(function()
-      return 1
-    end))
-    local results = {}
-    local g = task.fork(function()
-      return 1
-    end)
-    g:then_(function()
-      for _, c in ipairs(task_only_calls(f)) do
-        local ok, err = pcall(c[2])
-        results[#results + 1] = { c[1], ok, err }
-      end
-    end)
-    task.drain()
-    assert.equal(8, #results)
-    for _, r in ipairs(results) do
-      assert.is_false(r[2], r[1] .. " did not raise")
-      assert.truthy(tostring(r[3]):find("actress: " .. r[1] .. " must be called from inside a task", 1, true),
-        tostring(r[3]))
-    end
-  end)
-
   it("raise from a coroutine that the task body created, and never yield into it", function()
     local r = task.run(function()
       local target = task.fork(function()

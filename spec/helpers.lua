@@ -70,6 +70,11 @@ function helpers.recorder()
   end
 end
 
+--- A time in milliseconds as text: "10" for 10 or 10.0 (now() may return a float).
+function helpers.ms(t)
+  return ("%g"):format(t)
+end
+
 --- A fresh error value (a table: identity is what join must preserve).
 function helpers.E(name)
   return setmetatable({ name = name or "E" }, {
