@@ -100,13 +100,22 @@ function H.bad_argument(n, fname, detail, fn, ...)
     ("expected an error ending in %q, got %q"):format(want, tostring(err)))
 end
 
---- Runs Lua `source` (or the file at `path` when is_file) in a child
--- lua5.4 with the same environment; returns stdout, stderr, exit code.
+--- The interpreter for child processes.
 H.LUA = os.getenv("ACTRESS_SPEC_LUA") or "lua5.4"
 
+local function shell_quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Runs the Lua file at `path` in a child interpreter that finds modules
+-- where this process does (its package.path and package.cpath become the
+-- child's LUA_PATH_5_4 and LUA_CPATH_5_4); the rest of the environment is
+-- inherited. Returns stdout, stderr and the exit code.
 function H.run_lua_file(path)
   local errfile = os.tmpname()
-  local p = assert(io.popen(("%s %s 2>%s"):format(H.LUA, path, errfile), "r"))
+  local cmd = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s %s %s 2>%s"):format(
+    shell_quote(package.path), shell_quote(package.cpath), H.LUA, shell_quote(path), errfile)
+  local p = assert(io.popen(cmd, "r"))
   local out = p:read("a")
   local _, _, code = p:close()
   local fh = assert(io.open(errfile, "r"))
@@ -116,6 +125,7 @@ function H.run_lua_file(path)
   return out, err, code
 end
 
+--- Runs Lua `source` in a child interpreter, as run_lua_file.
 function H.run_lua(source)
   local script = os.tmpname()
   local fh = assert(io.open(script, "w"))
