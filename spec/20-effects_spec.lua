@@ -115,6 +115,25 @@ describe("§5 messages", function()
     assert.same(want, looped)
   end)
 
+  it("are sent only when an effect runs: building one with any combinator runs nothing", function()
+    local runs = 0
+    local function e()
+      runs = runs + 1
+      task.send(runs)
+      return runs
+    end
+    local built = {
+      task.effect(e), task.effects { e }, task.batch { e }, task.tag(e, "t"),
+      task.map(e, function(m) return m end), task.listen { e = e },
+      task.loop(e, function() end), task.then_(e, function(v) return v end, error),
+    }
+    assert.equal(0, runs)
+    for i, b in ipairs(built) do
+      H.run_capture(b)
+      assert.equal(i, runs, "combinator " .. i .. " ran e once")
+    end
+  end)
+
   it("of concurrent effects interleave by time, not by source", function()
     local log = H.run_timed(task.batch { H.ticker("a", 3, 5), H.ticker("b", 3, 8) })
     assert.same({
