@@ -52,8 +52,18 @@ void act__pushextra(lua_State *L, int idx) {
   }
 }
 
+/* Its address is the registry key of the Fork metatable: a light
+** userdata key, so a type check costs no string comparison. */
+const char act__fork_mt_key = 'F';
+
 act_fork *act__testfork(lua_State *L, int idx) {
-  return luaL_testudata(L, idx, ACT_FORK_MT);
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
 }
 
 act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
@@ -69,8 +79,12 @@ act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
 */
 act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_fork *f;
+  int i;
   fn = lua_absindex(L, fn);
-  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV);
+  if (nargs > ACT_MAX_ARGS)
+    luaL_error(L, "actress: too many arguments for a task (at most %d)",
+               ACT_MAX_ARGS);
+  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV + nargs);
   memset(f, 0, sizeof *f);
   f->rt = rt;
   f->ref = LUA_NOREF;
@@ -80,8 +94,13 @@ act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_list_init(&f->waiters);
   act_list_init(&f->members);
   f->id = ++rt->next_id;
-  luaL_setmetatable(L, ACT_FORK_MT);
-  act__prepare(L, f, -1, fn, nargs);
+  f->nargs = (unsigned short)nargs;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  lua_setmetatable(L, -2);
+  for (i = 0; i <= nargs; i++) {  /* the body, then its arguments */
+    lua_pushvalue(L, fn + i);
+    lua_setiuservalue(L, -2, ACT_UV_BODY + i);
+  }
   return f;
 }
 
@@ -226,6 +245,8 @@ void act__open_fork(lua_State *L) {
   };
   int methods = lua_gettop(L);
   luaL_newmetatable(L, ACT_FORK_MT);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
   luaL_setfuncs(L, metamethods, 0);
   lua_pushvalue(L, methods);
   lua_pushcclosure(L, l_fork_index, 1);
