@@ -179,8 +179,10 @@ struct act_runtime {
   unsigned char driving;  /* run/await/drain/poll/advance is on the stack */
   unsigned char closed;   /* lua_close (or a host) has closed it */
   unsigned char wake_open;/* `wake` is initialised and not closed */
-  /* Registry keys (their addresses are light userdata keys). */
-  char key_anchors, key_pool, key_on_error;
+  /* Registry references (integer keys: the registry's array part, the
+     fastest look-up there is). Live forks are anchored the same way. */
+  int ref_pool;           /* table of pooled coroutines */
+  int ref_on_error;       /* the error handler, or false for the default */
 };
 
 /* lact_runtime.c */
@@ -218,6 +220,8 @@ extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
 act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs);
 act_fork *act__checkfork(lua_State *L, int arg, const char *fname);
 act_fork *act__testfork(lua_State *L, int idx);
+act_fork *act__upfork(lua_State *L, int idx);
+act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname);
 void act__pushfork(lua_State *L, act_fork *f);
 void act__anchor(lua_State *L, act_fork *f, int idx);
 void act__unanchor(lua_State *L, act_fork *f);

@@ -10,35 +10,28 @@
 
 #include "act_int.h"
 
-/* Pushes the table of anchored (live) forks. */
-static void push_anchors(lua_State *L, act_runtime *rt) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_anchors);
-}
-
+/*
+** A live (started, unfinished) fork is anchored by a reference in the
+** registry, so that a spawned task nobody holds keeps running, and so
+** that the scheduler can push a fork it only has a pointer to.
+*/
 void act__anchor(lua_State *L, act_fork *f, int idx) {
   if (f->ref != LUA_NOREF) return;
-  idx = lua_absindex(L, idx);
-  push_anchors(L, f->rt);
   lua_pushvalue(L, idx);
-  f->ref = luaL_ref(L, -2);
-  lua_pop(L, 1);
+  f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
   f->rt->live++;
 }
 
 void act__unanchor(lua_State *L, act_fork *f) {
   if (f->ref == LUA_NOREF) return;
-  push_anchors(L, f->rt);
-  luaL_unref(L, -1, f->ref);
-  lua_pop(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, f->ref);
   f->ref = LUA_NOREF;
   f->rt->live--;
 }
 
 /* Pushes the userdata of a live (anchored) fork. */
 void act__pushfork(lua_State *L, act_fork *f) {
-  push_anchors(L, f->rt);
-  lua_rawgeti(L, -1, f->ref);
-  lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
 }
 
 /* Pushes the extras table of the fork at idx, making it if needed. */
@@ -66,11 +59,34 @@ act_fork *act__testfork(lua_State *L, int idx) {
   return same ? p : NULL;
 }
 
-act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
-  act_fork *f = act__testfork(L, arg);
+/*
+** As act__testfork, for the module's functions and Fork methods, which
+** all hold the Fork metatable as their upvalue 2: no registry look-up.
+*/
+act_fork *act__upfork(lua_State *L, int idx) {
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  same = lua_rawequal(L, -1, lua_upvalueindex(2));
+  lua_pop(L, 1);
+  return same ? p : NULL;
+}
+
+static act_fork *checkopen(lua_State *L, act_fork *f, int arg,
+                           const char *fname) {
   if (f == NULL) act__typeerror(L, arg, fname, "Fork");
   if (f->rt->closed) luaL_error(L, "actress: the runtime is closed");
   return f;
+}
+
+/* A Fork argument of a module function (see act__upfork). */
+act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
+  return checkopen(L, act__upfork(L, arg), arg, fname);
+}
+
+/* A Fork argument, from anywhere (the C API). */
+act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname) {
+  return checkopen(L, act__testfork(L, arg), arg, fname);
 }
 
 /*

@@ -212,7 +212,7 @@ static int acquire_coroutine(lua_State *L, act_fork *f) {
   act__pushfork(L, f);
   fidx = lua_gettop(L);
   if (rt->npool > 0) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_pool);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_pool);
     lua_rawgeti(L, -1, rt->npool);
     lua_pushnil(L);
     lua_rawseti(L, -3, rt->npool--);
@@ -245,7 +245,7 @@ static void release_coroutine(lua_State *L, act_fork *f, int reusable) {
   if (reusable && rt->npool < POOL_MAX && lua_status(co) == LUA_OK) {
     lua_settop(co, 0);
     lua_sethook(co, NULL, 0, 0);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_pool);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_pool);
     act__pushfork(L, f);
     lua_getiuservalue(L, -1, ACT_UV_CO);
     lua_rawseti(L, -3, ++rt->npool);
@@ -375,7 +375,7 @@ static void fail_owner(lua_State *L, act_fork *owner, int err) {
   lua_pushvalue(L, err);
   arm_raise(L, owner);
   act__enqueue(owner->rt, owner);
-  for (i = 1; i <= n; i++) act__abort(L, act__testfork(L, top + i), err);
+  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
   lua_settop(L, top);
 }
 
@@ -502,7 +502,7 @@ void act__abort(lua_State *L, act_fork *f, int err) {
   top = lua_gettop(L);
   raw = f->wait == ACT_W_RAW;
   n = detach(L, f, 1);
-  for (i = 1; i <= n; i++) act__abort(L, act__testfork(L, top + i), err);
+  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
   lua_settop(L, top);
   if (f->state == ACT_FINISHED) return;  /* a member's cleanup exited it */
   f->wait = raw ? ACT_W_RAW : ACT_W_NONE;
