@@ -227,7 +227,7 @@ void act__anchor(lua_State *L, act_fork *f, int idx);
 void act__unanchor(lua_State *L, act_fork *f);
 int act__pushresults(lua_State *L, act_fork *f, int idx);
 void act__pushextra(lua_State *L, int idx);
-void act__open_fork(lua_State *L);
+void act__open_fork(lua_State *L, int rt);
 
 /* lact_check.c: argument checks that always name the public function */
 int act__argerror(lua_State *L, int arg, const char *fname, const char *msg);

@@ -91,7 +91,8 @@ act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname) {
 
 /*
 ** Creates a fork of fn (at index fn) with the nargs values after it and
-** pushes it. It is idle: nothing is queued or anchored yet.
+** pushes it. It is idle: nothing is queued or anchored yet. Called from
+** the module's functions only (it takes the metatable from upvalue 2).
 */
 act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_fork *f;
@@ -111,7 +112,7 @@ act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_list_init(&f->members);
   f->id = ++rt->next_id;
   f->nargs = (unsigned short)nargs;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  lua_pushvalue(L, lua_upvalueindex(2));  /* the Fork metatable */
   lua_setmetatable(L, -2);
   for (i = 0; i <= nargs; i++) {  /* the body, then its arguments */
     lua_pushvalue(L, fn + i);
@@ -178,11 +179,18 @@ static void push_result(lua_State *L, act_fork *f, int idx) {
   lua_setfield(L, -2, (f->flags & ACT_F_OK) ? "value" : "error");
 }
 
+/* The Fork a metamethod is called on (upvalue 2 is the metatable). */
+static act_fork *checkself(lua_State *L) {
+  act_fork *f = act__upfork(L, 1);
+  if (f == NULL) act__typeerror(L, 1, "Fork metamethod", "Fork");
+  return f;
+}
+
 static int l_fork_index(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  act_fork *f = checkself(L);
   const char *key;
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;  /* method */
+  if (lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL) return 1;  /* method */
   key = lua_tostring(L, 2);
   if (key == NULL || lua_type(L, 2) != LUA_TSTRING) return 0;
   if (strcmp(key, "id") == 0) {
@@ -205,7 +213,7 @@ static int l_fork_index(lua_State *L) {
 }
 
 static int l_fork_newindex(lua_State *L) {
-  luaL_checkudata(L, 1, ACT_FORK_MT);
+  checkself(L);
   if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "name") == 0) {
     if (lua_type(L, 3) != LUA_TSTRING)
       return luaL_error(L, "actress: Fork.name must be a string, got %s",
@@ -221,7 +229,7 @@ static int l_fork_newindex(lua_State *L) {
 }
 
 static int l_fork_tostring(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  act_fork *f = checkself(L);
   push_name(L, 1);
   lua_pushfstring(L, "Fork %I \"%s\" (%s): %p", (LUAI_UACINT)f->id,
                   lua_tostring(L, -1), status_name(f), (void *)f);
@@ -234,9 +242,9 @@ static int l_fork_tostring(lua_State *L) {
 ** out, so the runtime never sees freed memory. No Lua calls here.
 */
 static int l_fork_gc(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
-  act_runtime *rt = f->rt;
-  if (rt == NULL || rt->closed) return 0;
+  act_fork *f = act__upfork(L, 1);  /* NULL if called by hand on another */
+  act_runtime *rt;
+  if (f == NULL || (rt = f->rt) == NULL || rt->closed) return 0;
   if (f->state == ACT_QUEUED) act__dequeue(rt, f);
   if (f->state == ACT_WAITING) rt->waiting--;
   act_heap_remove(&rt->timers, &f->timer);
@@ -251,8 +259,12 @@ static int l_fork_gc(lua_State *L) {
   return 0;
 }
 
-/* Builds the Fork metatable; `methods` (at the top) becomes __index's. */
-void act__open_fork(lua_State *L) {
+/*
+** Builds the Fork metatable, [runtime, ..., methods] -> same. Its
+** metamethods hold upvalues like the module's functions: 1 the runtime,
+** 2 the metatable (and __index also 3, the methods).
+*/
+void act__open_fork(lua_State *L, int rt) {
   static const luaL_Reg metamethods[] = {
     {"__newindex", l_fork_newindex},
     {"__tostring", l_fork_tostring},
@@ -263,9 +275,13 @@ void act__open_fork(lua_State *L) {
   luaL_newmetatable(L, ACT_FORK_MT);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
-  luaL_setfuncs(L, metamethods, 0);
+  lua_pushvalue(L, rt);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, metamethods, 2);
+  lua_pushvalue(L, rt);
+  lua_pushvalue(L, -2);
   lua_pushvalue(L, methods);
-  lua_pushcclosure(L, l_fork_index, 1);
+  lua_pushcclosure(L, l_fork_index, 3);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -565,7 +565,7 @@ void act__open_ops(lua_State *L) {
   int rt = lua_gettop(L);
   lua_newtable(L);  /* the module */
   lua_newtable(L);  /* Fork methods */
-  act__open_fork(L);  /* the metatable, whose __index has the methods */
+  act__open_fork(L, rt);  /* the metatable, whose __index has the methods */
   lua_pushvalue(L, rt);
   lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
   luaL_setfuncs(L, methods, 2);  /* upvalues: the runtime, the metatable */
