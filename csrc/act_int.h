@@ -123,9 +123,12 @@ typedef struct act_link {
 
 /*
 ** A task. The Fork userdata is this struct; its user values are:
-** 1: the coroutine while the task lives, 2: the first result or the error
+** 1: the coroutine while the task runs, 2: the first result or the error
 ** once finished (while waiting: a transform function or awaited values),
-** 3: a lazily made table of extras (name, traceback, all results).
+** 3: a lazily made table of extras (name, traceback, all results),
+** 4: the body, and 5...: its arguments, until it starts. A task gets its
+** coroutine when it first runs, from the pool if one is there, so tasks
+** that are forked in bulk and finish at once share a few coroutines.
 */
 struct act_fork {
   act_runtime *rt;
@@ -141,6 +144,7 @@ struct act_fork {
   int nresults;           /* result values kept once finished */
   unsigned npending;      /* members not finished yet */
   unsigned await_seq;     /* tells a stale awaitable callback */
+  unsigned short nargs;   /* arguments kept for the body until it starts */
   unsigned char state, wait, flags;
   unsigned char transform;/* messages pass through user value 2 */
 };
@@ -148,7 +152,9 @@ struct act_fork {
 #define ACT_UV_CO 1
 #define ACT_UV_VALUE 2
 #define ACT_UV_EXTRA 3
-#define ACT_FORK_NUV 3
+#define ACT_UV_BODY 4
+#define ACT_FORK_NUV 4  /* plus one per argument */
+#define ACT_MAX_ARGS 250
 
 /* The per-state runtime, the userdata at registry[ACTRESS_CONTEXT_KEY]. */
 struct act_runtime {
@@ -173,8 +179,10 @@ struct act_runtime {
   unsigned char driving;  /* run/await/drain/poll/advance is on the stack */
   unsigned char closed;   /* lua_close (or a host) has closed it */
   unsigned char wake_open;/* `wake` is initialised and not closed */
-  /* Registry keys (their addresses are light userdata keys). */
-  char key_anchors, key_pool, key_on_error;
+  /* Registry references (integer keys: the registry's array part, the
+     fastest look-up there is). Live forks are anchored the same way. */
+  int ref_pool;           /* table of pooled coroutines */
+  int ref_on_error;       /* the error handler, or false for the default */
 };
 
 /* lact_runtime.c */
@@ -193,7 +201,6 @@ void act__arm_wake(act_runtime *rt);
 void act__enqueue(act_runtime *rt, act_fork *f);
 void act__dequeue(act_runtime *rt, act_fork *f);
 int act__run_ready(lua_State *L, act_runtime *rt, int budget, act_fork *until);
-void act__prepare(lua_State *L, act_fork *f, int fidx, int fn, int nargs);
 void act__resume(lua_State *L, act_fork *f);
 void act__free_links(act_runtime *rt);
 void act__link_release(act_runtime *rt, act_link *k);
@@ -209,15 +216,18 @@ act_fork *act__self_suspend(lua_State *L, act_runtime *rt, const char *op);
 int act__fire_due(act_runtime *rt, double now);
 
 /* lact_fork.c: the Fork userdata */
+extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
 act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs);
 act_fork *act__checkfork(lua_State *L, int arg, const char *fname);
 act_fork *act__testfork(lua_State *L, int idx);
+act_fork *act__upfork(lua_State *L, int idx);
+act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname);
 void act__pushfork(lua_State *L, act_fork *f);
 void act__anchor(lua_State *L, act_fork *f, int idx);
 void act__unanchor(lua_State *L, act_fork *f);
 int act__pushresults(lua_State *L, act_fork *f, int idx);
 void act__pushextra(lua_State *L, int idx);
-void act__open_fork(lua_State *L);
+void act__open_fork(lua_State *L, int rt);
 
 /* lact_check.c: argument checks that always name the public function */
 int act__argerror(lua_State *L, int arg, const char *fname, const char *msg);

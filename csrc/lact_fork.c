@@ -10,35 +10,28 @@
 
 #include "act_int.h"
 
-/* Pushes the table of anchored (live) forks. */
-static void push_anchors(lua_State *L, act_runtime *rt) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_anchors);
-}
-
+/*
+** A live (started, unfinished) fork is anchored by a reference in the
+** registry, so that a spawned task nobody holds keeps running, and so
+** that the scheduler can push a fork it only has a pointer to.
+*/
 void act__anchor(lua_State *L, act_fork *f, int idx) {
   if (f->ref != LUA_NOREF) return;
-  idx = lua_absindex(L, idx);
-  push_anchors(L, f->rt);
   lua_pushvalue(L, idx);
-  f->ref = luaL_ref(L, -2);
-  lua_pop(L, 1);
+  f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
   f->rt->live++;
 }
 
 void act__unanchor(lua_State *L, act_fork *f) {
   if (f->ref == LUA_NOREF) return;
-  push_anchors(L, f->rt);
-  luaL_unref(L, -1, f->ref);
-  lua_pop(L, 1);
+  luaL_unref(L, LUA_REGISTRYINDEX, f->ref);
   f->ref = LUA_NOREF;
   f->rt->live--;
 }
 
 /* Pushes the userdata of a live (anchored) fork. */
 void act__pushfork(lua_State *L, act_fork *f) {
-  push_anchors(L, f->rt);
-  lua_rawgeti(L, -1, f->ref);
-  lua_remove(L, -2);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
 }
 
 /* Pushes the extras table of the fork at idx, making it if needed. */
@@ -52,25 +45,63 @@ void act__pushextra(lua_State *L, int idx) {
   }
 }
 
+/* Its address is the registry key of the Fork metatable: a light
+** userdata key, so a type check costs no string comparison. */
+const char act__fork_mt_key = 'F';
+
 act_fork *act__testfork(lua_State *L, int idx) {
-  return luaL_testudata(L, idx, ACT_FORK_MT);
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
 }
 
-act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
-  act_fork *f = act__testfork(L, arg);
+/*
+** As act__testfork, for the module's functions and Fork methods, which
+** all hold the Fork metatable as their upvalue 2: no registry look-up.
+*/
+act_fork *act__upfork(lua_State *L, int idx) {
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  same = lua_rawequal(L, -1, lua_upvalueindex(2));
+  lua_pop(L, 1);
+  return same ? p : NULL;
+}
+
+static act_fork *checkopen(lua_State *L, act_fork *f, int arg,
+                           const char *fname) {
   if (f == NULL) act__typeerror(L, arg, fname, "Fork");
   if (f->rt->closed) luaL_error(L, "actress: the runtime is closed");
   return f;
 }
 
+/* A Fork argument of a module function (see act__upfork). */
+act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
+  return checkopen(L, act__upfork(L, arg), arg, fname);
+}
+
+/* A Fork argument, from anywhere (the C API). */
+act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname) {
+  return checkopen(L, act__testfork(L, arg), arg, fname);
+}
+
 /*
 ** Creates a fork of fn (at index fn) with the nargs values after it and
-** pushes it. It is idle: nothing is queued or anchored yet.
+** pushes it. It is idle: nothing is queued or anchored yet. Called from
+** the module's functions only (it takes the metatable from upvalue 2).
 */
 act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_fork *f;
+  int i;
   fn = lua_absindex(L, fn);
-  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV);
+  if (nargs > ACT_MAX_ARGS)
+    luaL_error(L, "actress: too many arguments for a task (at most %d)",
+               ACT_MAX_ARGS);
+  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV + nargs);
   memset(f, 0, sizeof *f);
   f->rt = rt;
   f->ref = LUA_NOREF;
@@ -80,8 +111,13 @@ act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   act_list_init(&f->waiters);
   act_list_init(&f->members);
   f->id = ++rt->next_id;
-  luaL_setmetatable(L, ACT_FORK_MT);
-  act__prepare(L, f, -1, fn, nargs);
+  f->nargs = (unsigned short)nargs;
+  lua_pushvalue(L, lua_upvalueindex(2));  /* the Fork metatable */
+  lua_setmetatable(L, -2);
+  for (i = 0; i <= nargs; i++) {  /* the body, then its arguments */
+    lua_pushvalue(L, fn + i);
+    lua_setiuservalue(L, -2, ACT_UV_BODY + i);
+  }
   return f;
 }
 
@@ -143,11 +179,18 @@ static void push_result(lua_State *L, act_fork *f, int idx) {
   lua_setfield(L, -2, (f->flags & ACT_F_OK) ? "value" : "error");
 }
 
+/* The Fork a metamethod is called on (upvalue 2 is the metatable). */
+static act_fork *checkself(lua_State *L) {
+  act_fork *f = act__upfork(L, 1);
+  if (f == NULL) act__typeerror(L, 1, "Fork metamethod", "Fork");
+  return f;
+}
+
 static int l_fork_index(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  act_fork *f = checkself(L);
   const char *key;
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;  /* method */
+  if (lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL) return 1;  /* method */
   key = lua_tostring(L, 2);
   if (key == NULL || lua_type(L, 2) != LUA_TSTRING) return 0;
   if (strcmp(key, "id") == 0) {
@@ -170,7 +213,7 @@ static int l_fork_index(lua_State *L) {
 }
 
 static int l_fork_newindex(lua_State *L) {
-  luaL_checkudata(L, 1, ACT_FORK_MT);
+  checkself(L);
   if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "name") == 0) {
     if (lua_type(L, 3) != LUA_TSTRING)
       return luaL_error(L, "actress: Fork.name must be a string, got %s",
@@ -186,7 +229,7 @@ static int l_fork_newindex(lua_State *L) {
 }
 
 static int l_fork_tostring(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
+  act_fork *f = checkself(L);
   push_name(L, 1);
   lua_pushfstring(L, "Fork %I \"%s\" (%s): %p", (LUAI_UACINT)f->id,
                   lua_tostring(L, -1), status_name(f), (void *)f);
@@ -199,9 +242,9 @@ static int l_fork_tostring(lua_State *L) {
 ** out, so the runtime never sees freed memory. No Lua calls here.
 */
 static int l_fork_gc(lua_State *L) {
-  act_fork *f = luaL_checkudata(L, 1, ACT_FORK_MT);
-  act_runtime *rt = f->rt;
-  if (rt == NULL || rt->closed) return 0;
+  act_fork *f = act__upfork(L, 1);  /* NULL if called by hand on another */
+  act_runtime *rt;
+  if (f == NULL || (rt = f->rt) == NULL || rt->closed) return 0;
   if (f->state == ACT_QUEUED) act__dequeue(rt, f);
   if (f->state == ACT_WAITING) rt->waiting--;
   act_heap_remove(&rt->timers, &f->timer);
@@ -216,8 +259,12 @@ static int l_fork_gc(lua_State *L) {
   return 0;
 }
 
-/* Builds the Fork metatable; `methods` (at the top) becomes __index's. */
-void act__open_fork(lua_State *L) {
+/*
+** Builds the Fork metatable, [runtime, ..., methods] -> same. Its
+** metamethods hold upvalues like the module's functions: 1 the runtime,
+** 2 the metatable (and __index also 3, the methods).
+*/
+void act__open_fork(lua_State *L, int rt) {
   static const luaL_Reg metamethods[] = {
     {"__newindex", l_fork_newindex},
     {"__tostring", l_fork_tostring},
@@ -226,9 +273,15 @@ void act__open_fork(lua_State *L) {
   };
   int methods = lua_gettop(L);
   luaL_newmetatable(L, ACT_FORK_MT);
-  luaL_setfuncs(L, metamethods, 0);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  lua_pushvalue(L, rt);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, metamethods, 2);
+  lua_pushvalue(L, rt);
+  lua_pushvalue(L, -2);
   lua_pushvalue(L, methods);
-  lua_pushcclosure(L, l_fork_index, 1);
+  lua_pushcclosure(L, l_fork_index, 3);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

@@ -99,7 +99,7 @@ static int wait_k(lua_State *L, int status, lua_KContext ctx) {
   switch (ctx) {
     case WAIT_NOTHING: return 0;
     case WAIT_VALUE: lua_settop(L, 1); return 1;
-    case WAIT_FORK: return act__pushresults(L, act__testfork(L, 1), 1);
+    case WAIT_FORK: return act__pushresults(L, lua_touserdata(L, 1), 1);
     default: return push_settled(L, act__upruntime(L)->running);
   }
 }
@@ -171,7 +171,7 @@ static int l_wait(lua_State *L) {
   int t;
   if (lua_gettop(L) == 0) return yield_turn(L, f, WAIT_NOTHING);
   lua_settop(L, 1);
-  if ((m = act__testfork(L, 1)) != NULL) {
+  if ((m = act__upfork(L, 1)) != NULL) {
     if (m == f) luaL_error(L, "actress: a task cannot wait for itself");
     if (m->state == ACT_FINISHED) return yield_turn(L, f, WAIT_FORK);
     if (m->state == ACT_IDLE) act__start(L, m, 1);
@@ -226,7 +226,7 @@ static int check_forks(lua_State *L, act_fork *self, const char *fname) {
   for (i = 1; i <= n; i++) {
     act_fork *m;
     lua_rawgeti(L, 1, i);
-    m = act__testfork(L, -1);
+    m = act__upfork(L, -1);
     if (m == NULL)
       act__argerror(L, 1, fname, lua_pushfstring(L, "array of forks expected,"
                     " got %s at index %d", luaL_typename(L, -1), i));
@@ -246,14 +246,14 @@ static int fail_early(lua_State *L, int n, act_fork *failed) {
   for (i = 1; i <= n; i++) {
     act_fork *m;
     lua_rawgeti(L, 1, i);
-    m = act__testfork(L, -1);
+    m = act__upfork(L, -1);
     if (m == failed) lua_getiuservalue(L, -1, ACT_UV_VALUE), lua_replace(L, -3);
     lua_pop(L, 1);
   }
   for (i = 1; i <= n; i++) {
     act_fork *m;
     lua_rawgeti(L, 1, i);
-    m = act__testfork(L, -1);
+    m = act__upfork(L, -1);
     if (m->state == ACT_IDLE) act__anchor(L, m, -1);
     act__abort(L, m, -2);
     lua_pop(L, 1);
@@ -272,7 +272,7 @@ static int join_members(lua_State *L, const char *fname, int transform) {
   for (i = 1; i <= n; i++) {
     act_fork *m;
     lua_rawgeti(L, 1, i);
-    m = act__testfork(L, -1);
+    m = act__upfork(L, -1);
     lua_pop(L, 1);
     if (m->state == ACT_FINISHED && !(m->flags & ACT_F_OK))
       return fail_early(L, n, m);
@@ -281,7 +281,7 @@ static int join_members(lua_State *L, const char *fname, int transform) {
   for (i = 1; i <= n; i++) {
     act_fork *m;
     lua_rawgeti(L, 1, i);
-    m = act__testfork(L, -1);
+    m = act__upfork(L, -1);
     if (m->state != ACT_FINISHED) {
       if (m->state == ACT_IDLE) act__start(L, m, -1);
       act__link(L, f, m);
@@ -530,13 +530,14 @@ static int l_on_error(lua_State *L) {
   act_runtime *rt = act__upruntime(L);
   if (!lua_isnoneornil(L, 1)) act__checkcallable(L, 1, "on_error");
   lua_settop(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_on_error);
-  if (lua_isnil(L, -1)) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_on_error);
+  if (!lua_toboolean(L, -1)) {
     lua_pop(L, 1);
     lua_pushcfunction(L, act__default_on_error);
   }
-  lua_pushvalue(L, 1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &rt->key_on_error);
+  if (lua_isnil(L, 1)) lua_pushboolean(L, 0);  /* the default */
+  else lua_pushvalue(L, 1);
+  lua_rawseti(L, LUA_REGISTRYINDEX, rt->ref_on_error);
   return 1;
 }
 
@@ -563,13 +564,15 @@ void act__open_ops(lua_State *L) {
   };
   int rt = lua_gettop(L);
   lua_newtable(L);  /* the module */
-  lua_pushvalue(L, rt);
-  luaL_setfuncs(L, functions, 1);
   lua_newtable(L);  /* Fork methods */
+  act__open_fork(L, rt);  /* the metatable, whose __index has the methods */
   lua_pushvalue(L, rt);
-  luaL_setfuncs(L, methods, 1);
-  act__open_fork(L);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  luaL_setfuncs(L, methods, 2);  /* upvalues: the runtime, the metatable */
   lua_setfield(L, -2, "Fork");
+  lua_pushvalue(L, rt);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
+  luaL_setfuncs(L, functions, 2);
   lua_pushliteral(L, ACTRESS_VERSION);
   lua_setfield(L, -2, "_VERSION");
 }

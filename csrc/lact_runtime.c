@@ -70,11 +70,6 @@ static int l_runtime_gc(lua_State *L) {
   return 0;
 }
 
-static void new_registry_table(lua_State *L, const void *key) {
-  lua_newtable(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
-}
-
 /* Pushes the state's runtime, making it on first use. */
 static act_runtime *push_runtime(lua_State *L) {
   act_runtime *rt;
@@ -93,8 +88,11 @@ static act_runtime *push_runtime(lua_State *L) {
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
-  new_registry_table(L, &rt->key_anchors);
-  new_registry_table(L, &rt->key_pool);
+  rt->ref_pool = rt->ref_on_error = LUA_NOREF;
+  lua_newtable(L);
+  rt->ref_pool = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pushboolean(L, 0);
+  rt->ref_on_error = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   rt->L = lua_tothread(L, -1);
   lua_pop(L, 1);
@@ -244,8 +242,8 @@ int act__report(lua_State *L, act_runtime *rt, act_fork *f, int errindex) {
   errindex = lua_absindex(L, errindex);
   if (!lua_checkstack(L, 6)) return 0;
   rt->running = NULL;  /* the handler runs outside any task */
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_on_error);
-  if (lua_isnil(L, -1)) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_on_error);
+  if (!lua_toboolean(L, -1)) {
     lua_pop(L, 1);
     lua_pushcfunction(L, act__default_on_error);
   }
@@ -293,7 +291,7 @@ void actress_advance(lua_State *L, double ms) {
 }
 
 int actress_resume(lua_State *L, int idx) {
-  act_fork *f = act__checkfork(L, idx, "resume");
+  act_fork *f = act__checkanyfork(L, idx, "resume");
   if (f->state == ACT_WAITING && f->wait == ACT_W_SUSPEND) {
     act__enqueue(f->rt, f);
     return 1;

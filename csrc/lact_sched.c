@@ -198,34 +198,42 @@ static int body(lua_State *co) {
   return body_k(co, lua_pcallk(co, nargs, LUA_MULTRET, 1, 0, body_k), 0);
 }
 
-/* Gives f a coroutine holding body, fn and the nargs values after it. */
-void act__prepare(lua_State *L, act_fork *f, int fidx, int fn, int nargs) {
+/*
+** Gives f, which is about to run for the first time, a coroutine (from the
+** pool if it has one) holding `body`, then the body and its arguments,
+** taken out of f's user values. Returns the number of values above
+** `body` (the body and its arguments), which lua_resume passes to it.
+*/
+static int acquire_coroutine(lua_State *L, act_fork *f) {
   act_runtime *rt = f->rt;
-  lua_State *co = NULL;
-  fidx = lua_absindex(L, fidx);
-  fn = lua_absindex(L, fn);
+  lua_State *co;
+  int i, fidx, nargs = f->nargs;
+  luaL_checkstack(L, 4, "starting a task");
+  act__pushfork(L, f);
+  fidx = lua_gettop(L);
   if (rt->npool > 0) {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_pool);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_pool);
     lua_rawgeti(L, -1, rt->npool);
-    co = lua_tothread(L, -1);
     lua_pushnil(L);
     lua_rawseti(L, -3, rt->npool--);
     lua_remove(L, -2);  /* the pool */
+    co = lua_tothread(L, -1);
   } else {
     co = lua_newthread(L);
   }
+  lua_setiuservalue(L, fidx, ACT_UV_CO);
   if (!lua_checkstack(co, nargs + 3)) luaL_error(L, "too many arguments");
   lua_pushcfunction(co, body);
-  lua_pushvalue(L, fn);
-  lua_xmove(L, co, 1);
-  if (nargs > 0) {
-    int i;
-    luaL_checkstack(L, nargs, "too many arguments");
-    for (i = 1; i <= nargs; i++) lua_pushvalue(L, fn + i);
-    lua_xmove(L, co, nargs);
+  for (i = 0; i <= nargs; i++) {  /* the body and its arguments */
+    lua_getiuservalue(L, fidx, ACT_UV_BODY + i);
+    lua_xmove(L, co, 1);
+    lua_pushnil(L);
+    lua_setiuservalue(L, fidx, ACT_UV_BODY + i);
   }
-  lua_setiuservalue(L, fidx, ACT_UV_CO);  /* the thread */
+  lua_settop(L, fidx - 1);
   f->co = co;
+  f->nargs = 0;
+  return nargs + 1;
 }
 
 /* Takes the coroutine from a finished task, into the pool if reusable. */
@@ -237,7 +245,7 @@ static void release_coroutine(lua_State *L, act_fork *f, int reusable) {
   if (reusable && rt->npool < POOL_MAX && lua_status(co) == LUA_OK) {
     lua_settop(co, 0);
     lua_sethook(co, NULL, 0, 0);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &rt->key_pool);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_pool);
     act__pushfork(L, f);
     lua_getiuservalue(L, -1, ACT_UV_CO);
     lua_rawseti(L, -3, ++rt->npool);
@@ -295,14 +303,15 @@ static void arm_raise(lua_State *L, act_fork *f) {
 */
 void act__resume(lua_State *L, act_fork *f) {
   act_runtime *rt = f->rt;
-  lua_State *co = f->co;
+  lua_State *co;
   int nargs, nres, status;
   if (!(f->flags & ACT_F_STARTED)) {
+    nargs = acquire_coroutine(L, f);  /* the body and its arguments */
     f->flags |= ACT_F_STARTED;
-    nargs = lua_gettop(co) - 1;  /* fn and its arguments */
   } else {
     nargs = f->nresume;
   }
+  co = f->co;
   f->nresume = 0;
   f->resumer = rt->running;
   rt->running = f;
@@ -366,7 +375,7 @@ static void fail_owner(lua_State *L, act_fork *owner, int err) {
   lua_pushvalue(L, err);
   arm_raise(L, owner);
   act__enqueue(owner->rt, owner);
-  for (i = 1; i <= n; i++) act__abort(L, act__testfork(L, top + i), err);
+  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
   lua_settop(L, top);
 }
 
@@ -430,8 +439,16 @@ static void settle(lua_State *L, act_fork *f, int ok, int first, int n) {
 */
 static void settle_unstarted(lua_State *L, act_fork *f, int ok, int first,
                              int n) {
+  int i;
   if (f->state == ACT_QUEUED) act__dequeue(f->rt, f);
   f->flags |= ACT_F_STARTED;
+  act__pushfork(L, f);
+  for (i = 0; i <= f->nargs; i++) {  /* let the body and arguments go */
+    lua_pushnil(L);
+    lua_setiuservalue(L, -2, ACT_UV_BODY + i);
+  }
+  lua_pop(L, 1);
+  f->nargs = 0;
   settle(L, f, ok, first, n);
 }
 
@@ -485,7 +502,7 @@ void act__abort(lua_State *L, act_fork *f, int err) {
   top = lua_gettop(L);
   raw = f->wait == ACT_W_RAW;
   n = detach(L, f, 1);
-  for (i = 1; i <= n; i++) act__abort(L, act__testfork(L, top + i), err);
+  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
   lua_settop(L, top);
   if (f->state == ACT_FINISHED) return;  /* a member's cleanup exited it */
   f->wait = raw ? ACT_W_RAW : ACT_W_NONE;
