@@ -46,7 +46,8 @@ local WORKLOADS = {
 -- The per-item figure of each scaling workload.
 local SCALING = {
   W1 = { { key = "ns_per_op", label = "ns per fork+join" } },
-  W3 = { { key = "ns_per_op", label = "ns above ideal per task" } },
+  W3 = { { key = "ns_per_op", label = "ns above ideal per task" },
+         { key = "cpu_ns_per_op", label = "CPU ns per task" } },
   W5 = { { key = "heap_b_per_task", label = "heap B per task" },
          { key = "rss_b_per_task", label = "RSS B per task" } },
 }
