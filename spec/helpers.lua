@@ -109,11 +109,18 @@ function helpers.assert_task_only(name, fn, ...)
   return helpers.assert_error_contains(("actress: %s must be called from inside a task"):format(name), fn, ...)
 end
 
---- Inside a task: run task `t` under task.map, collecting every message it passes on.
+--- Stands for a nil that reached a collector (messages are never nil).
+helpers.NIL = setmetatable({}, { __tostring = function() return "NIL" end })
+
+--- Inside a task: run task `t` under task.map, collecting every message it passes on
+-- (a nil, which should never arrive, is recorded as helpers.NIL).
 -- Returns the list of messages, then pcall's results (ok, values... or false, error).
 function helpers.collect(t)
   local msgs = {}
   local mapped = task.map(t, function(m)
+    if m == nil then
+      m = helpers.NIL
+    end
     msgs[#msgs + 1] = m
   end)
   return msgs, pcall(mapped)
