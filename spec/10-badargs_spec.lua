@@ -120,6 +120,13 @@ describe("§7 bad arguments to functions callable from anywhere", function()
     end)
   end)
 
+  it("the Deferred methods resolve and reject, on something that is not a Deferred", function()
+    local d = task.deferred()
+    local resolve, reject = d.resolve, d.reject
+    bad(1, "resolve", resolve, 42)
+    bad(1, "reject", reject, {}, "e")
+  end)
+
   it("names the public function also when it is called through another name", function()
     local function check(n, name, call)
       bad(n, name, call)
