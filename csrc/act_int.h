@@ -193,7 +193,7 @@ void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
 void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
 int act__poll(lua_State *L, act_runtime *rt, int budget);
 void act__advance(lua_State *L, act_runtime *rt, double ms);
-int act__report(lua_State *L, act_runtime *rt, act_fork *f, int errindex);
+void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
 int act__default_on_error(lua_State *L);
 void act__arm_wake(act_runtime *rt);
 

@@ -519,6 +519,24 @@ static int l_stats(lua_State *L) {
   return 1;
 }
 
+/*
+** callback(f, fn, ...): calls fn(...) outside any task, as a promise
+** callback is (f:then_ uses it); an error in fn goes to the error handler
+** with f. Never raises.
+*/
+static int l_callback(lua_State *L) {
+  act_runtime *rt = act__upruntime(L);
+  act_fork *running = rt->running;
+  int status;
+  act__checkfork(L, 1, "callback");
+  act__checkcallable(L, 2, "callback");
+  rt->running = NULL;
+  status = lua_pcall(L, lua_gettop(L) - 2, 0, 0);
+  rt->running = running;
+  if (status != LUA_OK) act__report(L, rt, -1, 1);
+  return 0;
+}
+
 /* check_task(name): raises unless called from a running task's coroutine,
 ** for the operations written in Lua. */
 static int l_check_task(lua_State *L) {
@@ -554,7 +572,7 @@ void act__open_ops(lua_State *L) {
     {"drain", l_drain}, {"poll", l_poll}, {"now", l_now},
     {"set_clock", l_set_clock}, {"advance", l_advance}, {"stats", l_stats},
     {"on_error", l_on_error}, {"gather", l_gather}, {"adopt", l_adopt},
-    {"check_task", l_check_task},
+    {"check_task", l_check_task}, {"callback", l_callback},
     {NULL, NULL}
   };
   static const luaL_Reg methods[] = {

@@ -233,14 +233,16 @@ int act__default_on_error(lua_State *L) {
 }
 
 /*
-** Calls the error handler with (error at errindex, f); f is anchored.
-** An error in the handler goes to the default handler. Never raises.
+** Calls the error handler with (the error at errindex, the fork at
+** forkindex), outside any task. An error in the handler goes to the
+** default handler. Never raises.
 */
-int act__report(lua_State *L, act_runtime *rt, act_fork *f, int errindex) {
+void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex) {
   act_fork *running = rt->running;
   int top = lua_gettop(L);
   errindex = lua_absindex(L, errindex);
-  if (!lua_checkstack(L, 6)) return 0;
+  forkindex = lua_absindex(L, forkindex);
+  if (!lua_checkstack(L, 6)) return;
   rt->running = NULL;  /* the handler runs outside any task */
   lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_on_error);
   if (!lua_toboolean(L, -1)) {
@@ -248,18 +250,16 @@ int act__report(lua_State *L, act_runtime *rt, act_fork *f, int errindex) {
     lua_pushcfunction(L, act__default_on_error);
   }
   lua_pushvalue(L, errindex);
-  act__pushfork(L, f);
+  lua_pushvalue(L, forkindex);
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
     lua_pushcfunction(L, act__default_on_error);
     lua_insert(L, -2);
-    act__pushfork(L, f);
-    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+    lua_pushvalue(L, forkindex);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK)
       fprintf(stderr, "actress: the error handler failed\n");
-    }
   }
   rt->running = running;
   lua_settop(L, top);
-  return 0;
 }
 
 /* }==================================================================== */

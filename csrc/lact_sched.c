@@ -428,7 +428,7 @@ static void settle(lua_State *L, act_fork *f, int ok, int first, int n) {
   f->wait = ACT_W_NONE;
   if (ok) f->flags |= ACT_F_OK;
   notify_waiters(L, f, ok, first);
-  if (!ok && (f->flags & ACT_F_REPORT)) act__report(L, rt, f, first);
+  if (!ok && (f->flags & ACT_F_REPORT)) act__report(L, rt, first, fidx);
   act__unanchor(L, f);
   lua_settop(L, fidx - 1);
 }

@@ -250,6 +250,40 @@ describe("§4 f:then_(on_ok, on_err)", function()
     assert.is_false(on_caller)
   end)
 
+  it("calls back outside any task, as a promise callback: task operations refuse there", function()
+    local f = task.fork(function()
+      return "v"
+    end)
+    local current_err, suspend_err, idle_status
+    f:then_(function()
+      current_err = select(2, pcall(task.current))
+      suspend_err = select(2, pcall(task.suspend))
+      idle_status = task.fork(function() end).status  -- outside a task: idle
+    end)
+    task.drain()
+    assert.matches("current must be called from inside a task", current_err)
+    assert.matches("suspend must be called from inside a task", suspend_err)
+    assert.equal("idle", idle_status)
+  end)
+
+  it("reports a callback's error with the fork whose callback it is", function()
+    local E = helpers.E()
+    local got = {}
+    task.on_error(function(err, fork)
+      got[#got + 1] = { err, fork }
+    end)
+    local f = task.fork(function()
+      return 1
+    end)
+    f:then_(function()
+      error(E)
+    end)
+    task.drain()
+    assert.equal(1, #got)
+    assert.equal(E, got[1][1])
+    assert.equal(f, got[1][2])
+  end)
+
   it("sends an error raised by a callback to the error handler; other tasks keep running", function()
     local E = helpers.E()
     local reported = {}

@@ -12,6 +12,12 @@ local pack, unpack = table.pack, table.unpack
 local Deferred = { __name = "actress.Deferred" }
 Deferred.__index = Deferred
 
+local function checkself(d, fname)
+  if getmetatable(d) ~= Deferred then
+    check.argerror(1, fname, "actress.Deferred expected, got " .. check.typename(d), 1)
+  end
+end
+
 function Deferred.new()
   return setmetatable({ status = "pending", callbacks = {} }, Deferred)
 end
@@ -34,17 +40,20 @@ end
 
 --- Resolves d with the given values; returns false if d had settled.
 function Deferred:resolve(...)
+  checkself(self, "resolve")
   return settle(self, "resolved", pack(...))
 end
 
 --- Rejects d with err; returns false if d had settled.
 function Deferred:reject(err)
+  checkself(self, "reject")
   return settle(self, "rejected", pack(err))
 end
 
 local function ignore() end
 
 function Deferred:then_(on_ok, on_err)
+  checkself(self, "then_")
   check.optfn(on_ok, 1, "then_")
   check.optfn(on_err, 2, "then_")
   local cb = { on_ok or ignore, on_err or ignore }

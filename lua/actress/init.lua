@@ -11,7 +11,7 @@ local Deferred = require "actress.deferred"
 local effects = require "actress.effects"
 
 local fork, spawn, join, group, wait = core.fork, core.spawn, core.join, core.group, core.wait
-local check_task = core.check_task
+local check_task, callback = core.check_task, core.callback
 local pack, unpack = table.pack, table.unpack
 
 local task = {
@@ -66,8 +66,9 @@ end
 task.deferred = Deferred.new
 
 --- f:then_(on_ok, on_err): starts f if idle; calls on_ok(values...) or
--- on_err(err) from the scheduler once f finishes (never synchronously).
--- A callback's error goes to the error handler. Returns f.
+-- on_err(err) from the scheduler once f finishes (never synchronously),
+-- outside any task, as a promise callback. A callback's error goes to the
+-- error handler, with f. Returns f.
 function core.Fork.then_(f, on_ok, on_err)
   local mt = debug.getmetatable(f)
   if not (mt and mt.__name == "actress.Fork") then
@@ -76,12 +77,12 @@ function core.Fork.then_(f, on_ok, on_err)
   check.optfn(on_ok, 1, "then_")
   check.optfn(on_err, 2, "then_")
   core.Fork.start(f)
-  spawn(function()
+  spawn(function()  -- waits for f; the callback itself runs outside any task
     local r = pack(pcall(wait, f))
     if r[1] then
-      if on_ok then on_ok(unpack(r, 2, r.n)) end
+      if on_ok then callback(f, on_ok, unpack(r, 2, r.n)) end
     elseif on_err then
-      on_err(r[2])
+      callback(f, on_err, r[2])
     end
   end)
   return f
