@@ -198,7 +198,7 @@ static int l_send(lua_State *L) {
   act_fork *f;
   if (lua_isnoneornil(L, 1)) act__typeerror(L, 1, "send", "non-nil value");
   f = act__self(L, rt, "send");
-  lua_settop(L, 1);
+  if (lua_gettop(L) != 1) lua_settop(L, 1);
   act__route(L, f);
   return 0;
 }

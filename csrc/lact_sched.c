@@ -568,21 +568,20 @@ static act_fork *message_target(act_fork *f) {
 ** here, synchronously; their errors propagate to the caller.
 */
 void act__route(lua_State *L, act_fork *from) {
+  int base = lua_gettop(L) - 1;  /* below the message */
   act_fork *to;
   while ((to = message_target(from)) != NULL) {
     if (to->transform) {
-      luaL_checkstack(L, 4, "message routing");
-      act__pushfork(L, to);                  /* keeps it alive meanwhile */
+      if (!lua_checkstack(L, 3)) luaL_error(L, "actress: message chain too long");
+      act__pushfork(L, to);  /* stays on the stack: keeps `to` alive */
       lua_getiuservalue(L, -1, ACT_UV_VALUE);  /* the transform */
-      lua_pushvalue(L, -3);
-      lua_call(L, 1, 1);
-      lua_replace(L, -3);  /* the new message */
-      lua_pop(L, 1);
-      if (lua_isnil(L, -1)) break;
+      lua_rotate(L, -3, -1);  /* msg, to, fn -> to, fn, msg */
+      lua_call(L, 1, 1);  /* to, new msg */
+      if (lua_isnil(L, -1)) break;  /* dropped */
     }
     from = to;
   }
-  lua_pop(L, 1);
+  lua_settop(L, base);
 }
 
 /* }==================================================================== */
