@@ -123,12 +123,13 @@ typedef struct act_link {
 
 /*
 ** A task. The Fork userdata is this struct; its user values are:
-** 1: the coroutine while the task runs, 2: the first result or the error
-** once finished (while waiting: a transform function or awaited values),
-** 3: a lazily made table of extras (name, traceback, all results),
-** 4: the body, and 5...: its arguments, until it starts. A task gets its
-** coroutine when it first runs, from the pool if one is there, so tasks
-** that are forked in bulk and finish at once share a few coroutines.
+** 1: the body until the task starts, then its coroutine until it ends,
+** 2: the first result or the error once finished (while waiting: a
+** transform function or awaited values), 3: a lazily made table of
+** extras (name, traceback, all results), 4...: the body's arguments until
+** it starts. A task gets its coroutine when it first runs, from the pool
+** if one is there, so tasks that are forked in bulk and finish at once
+** share a few coroutines.
 */
 struct act_fork {
   act_runtime *rt;
@@ -136,7 +137,6 @@ struct act_fork {
   act_node qnode;         /* in rt->ready while queued */
   act_node waiters;       /* links of the tasks waiting for this one */
   act_node members;       /* links of the tasks this one waits for */
-  act_fork *resumer;      /* the task that was running when it resumed */
   act_timer timer;
   lua_Integer id;
   int ref;                /* its anchor in the runtime while it lives */
@@ -152,8 +152,9 @@ struct act_fork {
 #define ACT_UV_CO 1
 #define ACT_UV_VALUE 2
 #define ACT_UV_EXTRA 3
-#define ACT_UV_BODY 4
-#define ACT_FORK_NUV 4  /* plus one per argument */
+#define ACT_UV_BODY 1  /* before it starts */
+#define ACT_UV_ARGS 4
+#define ACT_FORK_NUV 3  /* plus one per argument */
 #define ACT_MAX_ARGS 250
 
 /* The per-state runtime, the userdata at registry[ACTRESS_CONTEXT_KEY]. */

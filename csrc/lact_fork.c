@@ -114,9 +114,11 @@ act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
   f->nargs = (unsigned short)nargs;
   lua_pushvalue(L, lua_upvalueindex(2));  /* the Fork metatable */
   lua_setmetatable(L, -2);
-  for (i = 0; i <= nargs; i++) {  /* the body, then its arguments */
+  lua_pushvalue(L, fn);
+  lua_setiuservalue(L, -2, ACT_UV_BODY);
+  for (i = 1; i <= nargs; i++) {
     lua_pushvalue(L, fn + i);
-    lua_setiuservalue(L, -2, ACT_UV_BODY + i);
+    lua_setiuservalue(L, -2, ACT_UV_ARGS + i - 1);
   }
   return f;
 }

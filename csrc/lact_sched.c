@@ -221,14 +221,17 @@ static int acquire_coroutine(lua_State *L, act_fork *f) {
   } else {
     co = lua_newthread(L);
   }
-  lua_setiuservalue(L, fidx, ACT_UV_CO);
+  lua_getiuservalue(L, fidx, ACT_UV_BODY);
+  lua_pushvalue(L, -2);
+  lua_setiuservalue(L, fidx, ACT_UV_CO);  /* the thread, over the body */
   if (!lua_checkstack(co, nargs + 3)) luaL_error(L, "too many arguments");
   lua_pushcfunction(co, body);
-  for (i = 0; i <= nargs; i++) {  /* the body and its arguments */
-    lua_getiuservalue(L, fidx, ACT_UV_BODY + i);
+  lua_xmove(L, co, 1);  /* the body */
+  for (i = 0; i < nargs; i++) {  /* and its arguments */
+    lua_getiuservalue(L, fidx, ACT_UV_ARGS + i);
     lua_xmove(L, co, 1);
     lua_pushnil(L);
-    lua_setiuservalue(L, fidx, ACT_UV_BODY + i);
+    lua_setiuservalue(L, fidx, ACT_UV_ARGS + i);
   }
   lua_settop(L, fidx - 1);
   f->co = co;
@@ -303,6 +306,7 @@ static void arm_raise(lua_State *L, act_fork *f) {
 */
 void act__resume(lua_State *L, act_fork *f) {
   act_runtime *rt = f->rt;
+  act_fork *resumer;
   lua_State *co;
   int nargs, nres, status;
   if (!(f->flags & ACT_F_STARTED)) {
@@ -313,7 +317,7 @@ void act__resume(lua_State *L, act_fork *f) {
   }
   co = f->co;
   f->nresume = 0;
-  f->resumer = rt->running;
+  resumer = rt->running;  /* the running chain lives on the C stack */
   rt->running = f;
   for (;;) {
     f->state = ACT_RUNNING;
@@ -338,8 +342,7 @@ void act__resume(lua_State *L, act_fork *f) {
       arm_raise(L, f);
     }
   }
-  rt->running = f->resumer;
-  f->resumer = NULL;
+  rt->running = resumer;
   if (status == LUA_YIELD) return;
   if (status == LUA_OK) {  /* body returned: ok, results... */
     int base = lua_gettop(co) - nres + 1;
@@ -443,9 +446,11 @@ static void settle_unstarted(lua_State *L, act_fork *f, int ok, int first,
   if (f->state == ACT_QUEUED) act__dequeue(f->rt, f);
   f->flags |= ACT_F_STARTED;
   act__pushfork(L, f);
-  for (i = 0; i <= f->nargs; i++) {  /* let the body and arguments go */
+  lua_pushnil(L);  /* let the body and its arguments go */
+  lua_setiuservalue(L, -2, ACT_UV_BODY);
+  for (i = 0; i < f->nargs; i++) {
     lua_pushnil(L);
-    lua_setiuservalue(L, -2, ACT_UV_BODY + i);
+    lua_setiuservalue(L, -2, ACT_UV_ARGS + i);
   }
   lua_pop(L, 1);
   f->nargs = 0;
@@ -518,6 +523,7 @@ void act__abort(lua_State *L, act_fork *f, int err) {
 */
 void act__exit(lua_State *L, act_fork *f, int first, int n) {
   act_runtime *rt = f->rt;
+  act_fork *resumer;
   int status;
   first = lua_absindex(L, first);
   if (f->state == ACT_FINISHED || f->state == ACT_RUNNING ||
@@ -530,11 +536,10 @@ void act__exit(lua_State *L, act_fork *f, int first, int n) {
   detach(L, f, 0);
   f->state = ACT_CLOSING;
   f->wait = ACT_W_NONE;
-  f->resumer = rt->running;
+  resumer = rt->running;
   rt->running = f;
   status = act_closethread(f->co, L);
-  rt->running = f->resumer;
-  f->resumer = NULL;
+  rt->running = resumer;
   if (status == LUA_OK) {
     settle(L, f, 1, first, n);
   } else {
