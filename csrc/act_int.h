@@ -161,7 +161,8 @@ struct act_fork {
 struct act_runtime {
   lua_State *L;           /* the main thread */
   uv_loop_t *loop;
-  uv_timer_t wake;        /* wakes the loop at the next deadline */
+  uv_timer_t *wake;       /* wakes the loop at the next deadline; freed by
+                             its close callback, which may run late */
   act_node ready;         /* the run queue */
   size_t nready;
   act_heap timers;
@@ -179,7 +180,7 @@ struct act_runtime {
   unsigned char manual;   /* the manual clock is selected */
   unsigned char driving;  /* run/await/drain/poll/advance is on the stack */
   unsigned char closed;   /* lua_close (or a host) has closed it */
-  unsigned char wake_open;/* `wake` is initialised and not closed */
+  unsigned char own_loop; /* the loop is ours to close and free */
   /* Registry references (integer keys: the registry's array part, the
      fastest look-up there is). Live forks are anchored the same way. */
   int ref_pool;           /* table of pooled coroutines */
@@ -196,7 +197,7 @@ int act__poll(lua_State *L, act_runtime *rt, int budget);
 void act__advance(lua_State *L, act_runtime *rt, double ms);
 void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
 int act__default_on_error(lua_State *L);
-void act__arm_wake(act_runtime *rt);
+void act__close(act_runtime *rt);
 
 /* lact_sched.c: the scheduler */
 void act__enqueue(act_runtime *rt, act_fork *f);
@@ -211,7 +212,6 @@ void act__exit(lua_State *L, act_fork *f, int first, int n);
 void act__route(lua_State *L, act_fork *from);
 void act__set_waiting(act_fork *f, int wait);
 void act__link(lua_State *L, act_fork *owner, act_fork *member);
-void act__wake_members_done(act_fork *owner);
 act_fork *act__self(lua_State *L, act_runtime *rt, const char *op);
 act_fork *act__self_suspend(lua_State *L, act_runtime *rt, const char *op);
 int act__fire_due(act_runtime *rt, double now);

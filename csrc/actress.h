@@ -70,4 +70,32 @@ ACTRESS_API int (actress_resume)(lua_State *L, int idx);
 /* The libuv loop the runtime drives. */
 ACTRESS_API uv_loop_t *(actress_loop)(lua_State *L);
 
+/*
+** Makes the runtime of L drive `loop`, a loop the host owns, instead of
+** creating one. Call it before luaopen_actress_core (before the runtime
+** exists); returns 0, or -1 if the runtime exists already (nothing
+** changes then). The host runs the loop or lets actress run it, and
+** closes it itself, after actress_close or lua_close: actress only closes
+** its own handle on it.
+*/
+ACTRESS_API int (actress_use_loop)(lua_State *L, uv_loop_t *loop);
+
+/*
+** Closes the runtime of L: pending tasks are dropped without running
+** (their to-be-closed variables do not run), timers stop, the runtime's
+** libuv handle is closed and its C memory freed. Forks stay safe to
+** touch: operations on them raise "actress: the runtime is closed", and
+** so does every function of the module afterwards. Idempotent; lua_close
+** does the same. Call it when the host must close its loop before
+** lua_close. Not from inside a task or while the runtime drives the loop.
+*/
+ACTRESS_API void (actress_close)(lua_State *L);
+
+/*
+** How long the host may wait before the next actress_poll, in ms: 0 if
+** tasks are ready, the time to the next timer, or -1 if no timer is
+** pending (only I/O or actress_resume can then make work).
+*/
+ACTRESS_API double (actress_timeout)(lua_State *L);
+
 #endif

@@ -50,25 +50,40 @@ static void wake_cb(uv_timer_t *t) {
   (void)t;  /* it only wakes uv_run; the driver fires the timers */
 }
 
-/* Frees what the runtime holds in C. No Lua calls: a finalizer. */
-static int l_runtime_gc(lua_State *L) {
-  act_runtime *rt = luaL_checkudata(L, 1, ACT_RUNTIME_MT);
-  if (rt->closed) return 0;
+static void free_handle(uv_handle_t *h) {
+  free(h);
+}
+
+/*
+** Closes the runtime: pending tasks are dropped without running, timers
+** stop, the libuv handle is closed, C memory is freed. The userdata stays
+** (forks point to it); every operation then raises "the runtime is
+** closed". No Lua calls: it also runs as a finalizer at lua_close.
+*/
+void act__close(act_runtime *rt) {
+  if (rt->closed) return;
   rt->closed = 1;
   rt->running = NULL;
-  if (rt->loop != NULL) {
-    if (rt->wake_open) {
-      uv_close((uv_handle_t *)&rt->wake, NULL);
-      rt->wake_open = 0;
-    }
+  if (rt->wake != NULL) {
+    uv_close((uv_handle_t *)rt->wake, free_handle);
+    rt->wake = NULL;
+  }
+  if (rt->loop != NULL && rt->own_loop) {
     uv_run(rt->loop, UV_RUN_NOWAIT);  /* runs the close callbacks */
     if (uv_loop_close(rt->loop) == 0) free(rt->loop);
-    rt->loop = NULL;  /* a busy loop is left to its other users */
-  }
+  }  /* a host's loop runs the close callback when the host runs it */
+  rt->loop = NULL;
   act_heap_free(&rt->timers);
   act__free_links(rt);
+}
+
+static int l_runtime_gc(lua_State *L) {
+  act__close(luaL_checkudata(L, 1, ACT_RUNTIME_MT));
   return 0;
 }
+
+/* The host's loop, if actress_use_loop set one before the runtime. */
+static const char host_loop_key = 'L';
 
 /* Pushes the state's runtime, making it on first use. */
 static act_runtime *push_runtime(lua_State *L) {
@@ -96,14 +111,21 @@ static act_runtime *push_runtime(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   rt->L = lua_tothread(L, -1);
   lua_pop(L, 1);
-  rt->loop = malloc(sizeof *rt->loop);
-  if (rt->loop == NULL || uv_loop_init(rt->loop) != 0) {
-    free(rt->loop);
-    rt->loop = NULL;
-    luaL_error(L, "actress: cannot create the event loop");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &host_loop_key);
+  rt->loop = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (rt->loop == NULL) {
+    rt->loop = malloc(sizeof *rt->loop);
+    if (rt->loop == NULL || uv_loop_init(rt->loop) != 0) {
+      free(rt->loop);
+      rt->loop = NULL;
+      luaL_error(L, "actress: cannot create the event loop");
+    }
+    rt->own_loop = 1;
   }
-  uv_timer_init(rt->loop, &rt->wake);
-  rt->wake_open = 1;
+  rt->wake = malloc(sizeof *rt->wake);
+  if (rt->wake == NULL) luaL_error(L, "actress: not enough memory");
+  uv_timer_init(rt->loop, rt->wake);
   rt->origin = uv_hrtime();
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
@@ -130,11 +152,11 @@ static void wait_for_events(act_runtime *rt, const act_timer *next) {
   if (next != NULL) {
     double delay = next->deadline - act__now(rt);
     uv_update_time(rt->loop);
-    uv_timer_start(&rt->wake, wake_cb,
+    uv_timer_start(rt->wake, wake_cb,
                    delay > 0 ? (uint64_t)ceil(delay) : 0, 0);
   }
   uv_run(rt->loop, UV_RUN_ONCE);
-  uv_timer_stop(&rt->wake);
+  uv_timer_stop(rt->wake);
 }
 
 /*
@@ -301,6 +323,40 @@ int actress_resume(lua_State *L, int idx) {
 
 uv_loop_t *actress_loop(lua_State *L) {
   return act__runtime(L)->loop;
+}
+
+int actress_use_loop(lua_State *L, uv_loop_t *loop) {
+  lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
+  if (!lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return -1;  /* too late: the runtime has its loop */
+  }
+  lua_pop(L, 1);
+  lua_pushlightuserdata(L, loop);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &host_loop_key);
+  return 0;
+}
+
+void actress_close(lua_State *L) {
+  act_runtime *rt;
+  lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
+  rt = luaL_testudata(L, -1, ACT_RUNTIME_MT);
+  lua_pop(L, 1);
+  if (rt != NULL) {
+    if (rt->driving || rt->running != NULL)
+      luaL_error(L, "actress: cannot close the runtime while it runs");
+    act__close(rt);
+  }
+}
+
+double actress_timeout(lua_State *L) {
+  act_runtime *rt = act__runtime(L);
+  const act_timer *next = act_heap_top(&rt->timers);
+  double delay;
+  if (rt->nready > 0) return 0;
+  if (next == NULL) return -1;
+  delay = next->deadline - act__now(rt);
+  return delay > 0 ? delay : 0;
 }
 
 /* }==================================================================== */

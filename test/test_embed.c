@@ -116,12 +116,66 @@ static void test_two_states(void) {
   lua_close(B);
 }
 
+/* A host loop: actress drives it, closes only its own handle on it. */
+static void test_host_loop(void) {
+  uv_loop_t loop;
+  lua_State *L = luaL_newstate();
+  ASSERT_EQ(uv_loop_init(&loop), 0);
+  luaL_openlibs(L);
+  ASSERT_EQ(actress_use_loop(L, &loop), 0);
+  luaL_requiref(L, "actress.core", luaopen_actress_core, 0);
+  lua_setglobal(L, "core");
+  ASSERT(actress_loop(L) == &loop);
+  ASSERT_EQ(actress_use_loop(L, &loop), -1);  /* too late now */
+  run(L, "done = core.run(function() core.sleep(2); return 7 end)");
+  ASSERT_EQ(global_int(L, "done"), 7);
+  actress_close(L);
+  lua_close(L);
+  uv_run(&loop, UV_RUN_DEFAULT);  /* the runtime's close callback */
+  ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+/* actress_close drops pending work; forks stay safe to touch. */
+static void test_close(void) {
+  lua_State *L = new_state();
+  run(L, "core.set_clock('manual')\n"
+         "core.main(function() f = core.fork(function() core.sleep(10) end)\n"
+         "  core.sleep(5) end)\n"
+         "idle = core.fork(function() end)");
+  actress_close(L);
+  actress_close(L);  /* idempotent */
+  run(L, "assert(f.status == 'active' and idle.status == 'idle')\n"
+         "assert(tostring(f):match('^Fork'))\n"
+         "local ok, err = pcall(core.abort, f, 'x')\n"
+         "assert(not ok and err:match('runtime is closed'), err)\n"
+         "ok, err = pcall(core.run, function() end)\n"
+         "assert(not ok and err:match('runtime is closed'), err)");
+  lua_close(L);
+}
+
+/* actress_timeout: 0 with ready tasks, the next deadline, -1 with none. */
+static void test_timeout(void) {
+  lua_State *L = new_state();
+  run(L, "core.set_clock('manual')");
+  ASSERT(actress_timeout(L) == -1);
+  run(L, "core.main(function() core.sleep(25); core.suspend() end)");
+  ASSERT(actress_timeout(L) == 25);
+  actress_advance(L, 10);
+  ASSERT(actress_timeout(L) == 15);
+  run(L, "f = core.fork(function() end); f:start()");
+  ASSERT(actress_timeout(L) == 0);
+  lua_close(L);
+}
+
 int main(void) {
   test_advance();
   test_budget();
   test_resume();
   test_close_pending();
   test_two_states();
+  test_host_loop();
+  test_close();
+  test_timeout();
   printf("test_embed: ok\n");
   return 0;
 }
