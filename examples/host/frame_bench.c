@@ -23,7 +23,7 @@
 
 #include "actress.h"
 
-#define RUNS 9               /* timed runs per figure; the median is shown */
+#define RUNS 11              /* timed runs per figure; the median is shown */
 #define IDLE_POLLS 100000    /* polls per idle run */
 #define IDLE_FRAMES 100000   /* frames per idle-frame run */
 #define BUSY_TASKS 10000     /* ready tasks per busy frame */
@@ -81,34 +81,49 @@ static void check(int ok, const char *what) {
   }
 }
 
-/* idle_frame: n suspended tasks, nothing due. */
-static void bench_idle(int n) {
-  lua_State *L = new_state();
-  double poll[RUNS], frame[RUNS];
-  int r, i;
-  lua_pushinteger(L, n);
-  lua_setglobal(L, "N");
-  run(L, "for i = 1, N do core.main(function() core.suspend() end) end");
-  check(stats_field(L, "suspended") == n && stats_field(L, "ready") == 0, "idle setup");
-  lua_gc(L, LUA_GCCOLLECT);
-  for (i = 0; i < IDLE_POLLS; i++) actress_poll(L);  /* warm up */
-  for (r = 0; r < RUNS; r++) {
-    double t0 = now_ns();
-    for (i = 0; i < IDLE_POLLS; i++) actress_poll(L);
-    poll[r] = (now_ns() - t0) / IDLE_POLLS;
+/*
+** idle_frame: for each n of sizes[], a state with n suspended tasks and
+** nothing due. The runs of the sizes are interleaved, so that a change in
+** the machine's speed during the benchmark hits every size alike.
+*/
+#define IDLE_SIZES 3
+
+static void bench_idle(void) {
+  static const int sizes[IDLE_SIZES] = {1000, 10000, 100000};
+  lua_State *states[IDLE_SIZES];
+  double poll[IDLE_SIZES][RUNS], frame[IDLE_SIZES][RUNS];
+  int s, r, i;
+  for (s = 0; s < IDLE_SIZES; s++) {
+    lua_State *L = states[s] = new_state();
+    lua_pushinteger(L, sizes[s]);
+    lua_setglobal(L, "N");
+    run(L, "for i = 1, N do core.main(function() core.suspend() end) end");
+    check(stats_field(L, "suspended") == sizes[s] &&
+          stats_field(L, "ready") == 0, "idle setup");
+    lua_gc(L, LUA_GCCOLLECT);
+    for (i = 0; i < IDLE_POLLS; i++) actress_poll(L);  /* warm up */
   }
   for (r = 0; r < RUNS; r++) {
-    double t0 = now_ns();
-    for (i = 0; i < IDLE_FRAMES; i++) {
-      actress_advance(L, 1000.0 / 60);
-      actress_poll_budget(L, 200);
+    for (s = 0; s < IDLE_SIZES; s++) {
+      lua_State *L = states[s];
+      double t0 = now_ns();
+      for (i = 0; i < IDLE_POLLS; i++) actress_poll(L);
+      poll[s][r] = (now_ns() - t0) / IDLE_POLLS;
+      t0 = now_ns();
+      for (i = 0; i < IDLE_FRAMES; i++) {
+        actress_advance(L, 1000.0 / 60);
+        actress_poll_budget(L, 200);
+      }
+      frame[s][r] = (now_ns() - t0) / IDLE_FRAMES;
     }
-    frame[r] = (now_ns() - t0) / IDLE_FRAMES;
   }
-  check(stats_field(L, "suspended") == n, "idle tasks stayed suspended");
-  printf("idle_frame suspended=%d ns_per_poll=%.1f ns_per_frame=%.1f\n", n,
-         median(poll, RUNS), median(frame, RUNS));
-  lua_close(L);
+  for (s = 0; s < IDLE_SIZES; s++) {
+    check(stats_field(states[s], "suspended") == sizes[s],
+          "idle tasks stayed suspended");
+    printf("idle_frame suspended=%d ns_per_poll=%.1f ns_per_frame=%.1f\n",
+           sizes[s], median(poll[s], RUNS), median(frame[s], RUNS));
+    lua_close(states[s]);
+  }
 }
 
 /*
@@ -193,9 +208,7 @@ static void bench_busy_wait(void) {
 }
 
 int main(void) {
-  bench_idle(1000);
-  bench_idle(10000);
-  bench_idle(100000);
+  bench_idle();
   bench_busy_resume();
   bench_busy_wait();
   return 0;
