@@ -161,8 +161,13 @@ struct act_fork {
 struct act_runtime {
   lua_State *L;           /* the main thread */
   uv_loop_t *loop;
-  uv_timer_t *wake;       /* wakes the loop at the next deadline; freed by
-                             its close callback, which may run late */
+  uv_timer_t *wake;       /* lact_handles.c: armed for the first deadline */
+  uv_idle_t *idle;        /* ... and active while tasks are ready */
+  int ref_handles;        /* ... or, on luv's loop, luv's handles */
+  double wake_at;         /* the deadline `wake` is armed for, or -1 */
+  unsigned char idle_on;  /* `idle` is started */
+  int ref_luv;            /* luv's module table when sharing its loop */
+  unsigned luv_version;   /* luv's libuv version, 0 if luv is not loaded */
   act_node ready;         /* the run queue */
   size_t nready;
   act_heap timers;
@@ -192,12 +197,25 @@ act_runtime *act__runtime(lua_State *L);     /* from the registry; raises */
 act_runtime *act__upruntime(lua_State *L);   /* from upvalue 1; raises */
 double act__now(act_runtime *rt);
 void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
+void act__end_driving(act_runtime *rt);
 void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
 int act__poll(lua_State *L, act_runtime *rt, int budget);
 void act__advance(lua_State *L, act_runtime *rt, double ms);
 void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
 int act__default_on_error(lua_State *L);
-void act__close(act_runtime *rt);
+void act__close(act_runtime *rt, int finalizing);
+
+/* lact_handles.c: the handles that run tasks when others run the loop */
+void act__handles_open(lua_State *L, act_runtime *rt);
+void act__handles_close(act_runtime *rt, int finalizing);
+void act__sync_handles(act_runtime *rt);
+void act__quiet_handles(act_runtime *rt);
+void act__set_wake(act_runtime *rt, double deadline);
+
+/* lact_luv.c: sharing luv's loop */
+uv_loop_t *act__adopt_luv(lua_State *L, int *ref, unsigned *version);
+int act__luv_running(lua_State *L, act_runtime *rt);
+void act__guard_luv_run(lua_State *L, act_runtime *rt, int rtidx);
 
 /* lact_sched.c: the scheduler */
 void act__enqueue(act_runtime *rt, act_fork *f);

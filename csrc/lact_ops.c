@@ -429,7 +429,7 @@ static int l_start(lua_State *L) {
 static int drive_fork(lua_State *L, act_runtime *rt, act_fork *f, int idx) {
   if (f->state == ACT_IDLE) act__start(L, f, idx);
   act__drive(L, rt, f);
-  rt->driving = 0;
+  act__end_driving(rt);
   return act__pushresults(L, f, idx);
 }
 
@@ -454,7 +454,7 @@ static int l_drain(lua_State *L) {
   act_runtime *rt = act__upruntime(L);
   act__begin_driving(L, rt, "drain");
   act__drive(L, rt, NULL);
-  rt->driving = 0;
+  act__end_driving(rt);
   return 0;
 }
 

@@ -46,39 +46,28 @@ act_runtime *act__upruntime(lua_State *L) {
 ** Creating and closing
 ** ===================================================================== */
 
-static void wake_cb(uv_timer_t *t) {
-  (void)t;  /* it only wakes uv_run; the driver fires the timers */
-}
-
-static void free_handle(uv_handle_t *h) {
-  free(h);
-}
-
 /*
 ** Closes the runtime: pending tasks are dropped without running, timers
 ** stop, the libuv handle is closed, C memory is freed. The userdata stays
 ** (forks point to it); every operation then raises "the runtime is
 ** closed". No Lua calls: it also runs as a finalizer at lua_close.
 */
-void act__close(act_runtime *rt) {
+void act__close(act_runtime *rt, int finalizing) {
   if (rt->closed) return;
   rt->closed = 1;
   rt->running = NULL;
-  if (rt->wake != NULL) {
-    uv_close((uv_handle_t *)rt->wake, free_handle);
-    rt->wake = NULL;
-  }
+  act__handles_close(rt, finalizing);
   if (rt->loop != NULL && rt->own_loop) {
     uv_run(rt->loop, UV_RUN_NOWAIT);  /* runs the close callbacks */
     if (uv_loop_close(rt->loop) == 0) free(rt->loop);
-  }  /* a host's loop runs the close callback when the host runs it */
+  }  /* a host's or luv's loop runs them when it runs */
   rt->loop = NULL;
   act_heap_free(&rt->timers);
   act__free_links(rt);
 }
 
 static int l_runtime_gc(lua_State *L) {
-  act__close(luaL_checkudata(L, 1, ACT_RUNTIME_MT));
+  act__close(luaL_checkudata(L, 1, ACT_RUNTIME_MT), 1);
   return 0;
 }
 
@@ -88,14 +77,25 @@ static const char host_loop_key = 'L';
 /* Pushes the state's runtime, making it on first use. */
 static act_runtime *push_runtime(lua_State *L) {
   act_runtime *rt;
+  uv_loop_t *loop;
+  int ref_luv = LUA_NOREF;
+  unsigned luv_version = 0;
   lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
   rt = luaL_testudata(L, -1, ACT_RUNTIME_MT);
   if (rt != NULL) return rt;
   lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &host_loop_key);
+  loop = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (loop == NULL)  /* before the runtime: see lact_luv.c */
+    loop = act__adopt_luv(L, &ref_luv, &luv_version);
   /* The userdata first, in a closed-safe state, so that an error in a
      later allocation leaves nothing behind that its __gc cannot free. */
   rt = lua_newuserdatauv(L, sizeof *rt, 0);
   memset(rt, 0, sizeof *rt);
+  rt->ref_luv = ref_luv;
+  rt->luv_version = luv_version;
+  rt->wake_at = -1;
   act_list_init(&rt->ready);
   act_heap_init(&rt->timers);
   if (luaL_newmetatable(L, ACT_RUNTIME_MT)) {
@@ -111,9 +111,7 @@ static act_runtime *push_runtime(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
   rt->L = lua_tothread(L, -1);
   lua_pop(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &host_loop_key);
-  rt->loop = lua_touserdata(L, -1);
-  lua_pop(L, 1);
+  rt->loop = loop;
   if (rt->loop == NULL) {
     rt->loop = malloc(sizeof *rt->loop);
     if (rt->loop == NULL || uv_loop_init(rt->loop) != 0) {
@@ -123,9 +121,8 @@ static act_runtime *push_runtime(lua_State *L) {
     }
     rt->own_loop = 1;
   }
-  rt->wake = malloc(sizeof *rt->wake);
-  if (rt->wake == NULL) luaL_error(L, "actress: not enough memory");
-  uv_timer_init(rt->loop, rt->wake);
+  act__handles_open(L, rt);
+  if (rt->ref_luv != LUA_NOREF) act__guard_luv_run(L, rt, -1);
   rt->origin = uv_hrtime();
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
@@ -144,19 +141,23 @@ void act__begin_driving(lua_State *L, act_runtime *rt, const char *op) {
   if (rt->driving)
     luaL_error(L, "actress: %s cannot be called while the loop is being "
                   "driven", op);
+  if (act__luv_running(L, rt))
+    luaL_error(L, "actress: %s cannot be called while uv.run() drives the "
+                  "loop (actress's tasks run from it already)", op);
   rt->driving = 1;
+}
+
+/* A driver returns: the handles take over for whoever runs the loop next. */
+void act__end_driving(act_runtime *rt) {
+  rt->driving = 0;
+  act__sync_handles(rt);
 }
 
 /* Waits in libuv for I/O or the next timer (system clock). */
 static void wait_for_events(act_runtime *rt, const act_timer *next) {
-  if (next != NULL) {
-    double delay = next->deadline - act__now(rt);
-    uv_update_time(rt->loop);
-    uv_timer_start(rt->wake, wake_cb,
-                   delay > 0 ? (uint64_t)ceil(delay) : 0, 0);
-  }
+  if (next != NULL) act__set_wake(rt, next->deadline);
   uv_run(rt->loop, UV_RUN_ONCE);
-  uv_timer_stop(rt->wake);
+  act__set_wake(rt, -1);
 }
 
 /*
@@ -172,10 +173,11 @@ void act__drive(lua_State *L, act_runtime *rt, act_fork *until) {
     if (until != NULL && until->state == ACT_FINISHED) break;
     if (act__fire_due(rt, act__now(rt)) > 0) continue;
     next = act_heap_top(&rt->timers);
-    io = uv_loop_alive(rt->loop);  /* `wake` is stopped here */
+    act__quiet_handles(rt);
+    io = uv_loop_alive(rt->loop);  /* others' handles and requests */
     if (next == NULL && !io) {
       if (until == NULL) break;
-      rt->driving = 0;
+      act__end_driving(rt);
       luaL_error(L, "actress: the task can never finish: it waits, but no "
                     "task is ready, no timer is pending and no I/O is active");
     }
@@ -203,7 +205,7 @@ int act__poll(lua_State *L, act_runtime *rt, int budget) {
     uv_run(rt->loop, UV_RUN_NOWAIT);
     act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
   }
-  rt->driving = 0;
+  act__end_driving(rt);
   return work_remains(rt);
 }
 
@@ -223,7 +225,7 @@ void act__advance(lua_State *L, act_runtime *rt, double ms) {
     act__run_ready(L, rt, -1, NULL);
   }
   if (target > rt->manual_now) rt->manual_now = target;
-  rt->driving = 0;
+  act__end_driving(rt);
 }
 
 /* }==================================================================== */
@@ -345,7 +347,7 @@ void actress_close(lua_State *L) {
   if (rt != NULL) {
     if (rt->driving || rt->running != NULL)
       luaL_error(L, "actress: cannot close the runtime while it runs");
-    act__close(rt);
+    act__close(rt, 0);
   }
 }
 

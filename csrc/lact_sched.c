@@ -25,7 +25,7 @@ void act__enqueue(act_runtime *rt, act_fork *f) {
   if (f->state == ACT_WAITING) rt->waiting--;
   f->state = ACT_QUEUED;
   act_list_push(&rt->ready, &f->qnode);
-  rt->nready++;
+  if (++rt->nready == 1 && !rt->driving) act__sync_handles(rt);
 }
 
 void act__dequeue(act_runtime *rt, act_fork *f) {
@@ -343,7 +343,10 @@ void act__resume(lua_State *L, act_fork *f) {
     }
   }
   rt->running = resumer;
-  if (status == LUA_YIELD) return;
+  if (status == LUA_YIELD) {
+    if (!rt->driving) act__sync_handles(rt);  /* it may have armed a timer */
+    return;
+  }
   if (status == LUA_OK) {  /* body returned: ok, results... */
     int base = lua_gettop(co) - nres + 1;
     int ok = lua_toboolean(co, base);

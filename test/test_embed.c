@@ -29,10 +29,16 @@ static lua_Integer global_int(lua_State *L, const char *name) {
   return v;
 }
 
+/* A state where luv cannot be found: actress uses a loop of its own. */
+static void hide_luv(lua_State *L) {
+  run(L, "package.cpath = ''");
+}
+
 static lua_State *new_state(void) {
   lua_State *L = luaL_newstate();
   ASSERT(L != NULL);
   luaL_openlibs(L);
+  hide_luv(L);
   luaL_requiref(L, "actress.core", luaopen_actress_core, 0);
   lua_setglobal(L, "core");
   return L;
@@ -122,6 +128,7 @@ static void test_host_loop(void) {
   lua_State *L = luaL_newstate();
   ASSERT_EQ(uv_loop_init(&loop), 0);
   luaL_openlibs(L);
+  hide_luv(L);
   ASSERT_EQ(actress_use_loop(L, &loop), 0);
   luaL_requiref(L, "actress.core", luaopen_actress_core, 0);
   lua_setglobal(L, "core");

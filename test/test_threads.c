@@ -42,6 +42,7 @@ static void *run_worker(void *arg) {
   worker *w = arg;
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
+  (void)luaL_dostring(L, "package.cpath = ''");  /* no luv: a loop each */
   luaL_requiref(L, "actress.core", luaopen_actress_core, 0);
   lua_pop(L, 1);
   if (luaL_loadstring(L, script) != LUA_OK) goto fail;

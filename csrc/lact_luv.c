@@ -1,0 +1,111 @@
+/*
+** lact_luv.c: one libuv loop shared with luv (libuv for Lua) in the same
+** lua_State. If luv can be loaded when the runtime is made, actress loads
+** it first and drives luv's loop instead of making its own, so luv
+** callbacks fire while actress drives the loop and actress timers fire
+** while uv.run() does. Loading luv first also orders the finalizers at
+** lua_close: the runtime (made after luv's loop) is finalized first.
+**
+** Only the first two fields of luv's context are read (luv.h: the loop,
+** then the main thread); they have stayed first across luv's versions.
+*/
+
+#include <string.h>
+
+#include "act_int.h"
+
+typedef struct luv_ctx_prefix {
+  uv_loop_t *loop;
+  lua_State *L;
+} luv_ctx_prefix;
+
+/* require "luv" under pcall; leaves the module table, or nothing. */
+static int require_luv(lua_State *L) {
+  if (lua_getglobal(L, "require") != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushliteral(L, "luv");
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+    lua_pop(L, 1);  /* not installed: actress makes its own loop */
+    return 0;
+  }
+  return 1;
+}
+
+/* luv's libuv version (luv.version()), or 0. */
+static unsigned luv_uv_version(lua_State *L, int luv) {
+  unsigned v = 0;
+  lua_getfield(L, luv, "version");
+  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == LUA_OK)
+    v = (unsigned)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+/*
+** Loads luv if it is installed. If it runs on the same libuv as actress
+** (same version: a luv with a bundled libuv of its own must not share),
+** returns luv's loop and pins luv's module table with a registry
+** reference in *ref, so that its loop cannot be collected (busted's
+** insulation drops package.loaded.luv between files). Otherwise returns
+** NULL; *version tells luv's libuv version (0: no luv).
+*/
+uv_loop_t *act__adopt_luv(lua_State *L, int *ref, unsigned *version) {
+  luv_ctx_prefix *ctx;
+  *ref = LUA_NOREF;
+  *version = 0;
+  if (!require_luv(L)) return NULL;
+  *version = luv_uv_version(L, lua_gettop(L));
+  lua_getfield(L, LUA_REGISTRYINDEX, "luv_context");
+  ctx = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (*version != uv_version() || ctx == NULL || ctx->loop == NULL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return ctx->loop;
+}
+
+/* Is luv's uv.run() driving the loop? (luv.loop_mode() is not nil) */
+int act__luv_running(lua_State *L, act_runtime *rt) {
+  int running = 0;
+  if (rt->ref_luv == LUA_NOREF) return 0;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_luv);
+  lua_getfield(L, -1, "loop_mode");
+  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == LUA_OK)
+    running = !lua_isnil(L, -1);
+  lua_pop(L, 2);
+  return running;
+}
+
+/*
+** uv.run, guarded: libuv's loop is not reentrant, so running it from a
+** task, or from a callback while actress drives it, raises instead.
+*/
+static int guarded_run(lua_State *L) {
+  act_runtime *rt = lua_touserdata(L, lua_upvalueindex(2));
+  if (!rt->closed && (rt->running != NULL || rt->driving))
+    return luaL_error(L, "actress: uv.run cannot be called from inside a "
+                         "task or while actress drives the loop");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Replaces luv.run by guarded_run (the runtime userdata is at rtidx). */
+void act__guard_luv_run(lua_State *L, act_runtime *rt, int rtidx) {
+  rtidx = lua_absindex(L, rtidx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_luv);
+  lua_getfield(L, -1, "run");
+  if (lua_tocfunction(L, -1) != guarded_run) {
+    lua_pushvalue(L, rtidx);
+    lua_pushcclosure(L, guarded_run, 2);
+    lua_setfield(L, -2, "run");
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
