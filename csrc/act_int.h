@@ -201,6 +201,7 @@ void act__end_driving(act_runtime *rt);
 void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
 int act__poll(lua_State *L, act_runtime *rt, int budget);
 void act__advance(lua_State *L, act_runtime *rt, double ms);
+int act__advance_budget(lua_State *L, act_runtime *rt, double ms, int budget);
 void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
 int act__default_on_error(lua_State *L);
 void act__close(act_runtime *rt, int finalizing);

@@ -51,6 +51,9 @@ ACTRESS_API int (actress_poll)(lua_State *L);
 /*
 ** As actress_poll, but resumes at most `max` tasks (max >= 1); the rest
 ** stay queued, in order, for the next call. Returns 1 while work remains.
+** A poll never runs more than the tasks ready when it starts (then those
+** ready after the due timers fired): a task that queues itself again with
+** task.wait() runs once per poll, so a poll always returns.
 */
 ACTRESS_API int (actress_poll_budget)(lua_State *L, int max);
 
@@ -59,6 +62,18 @@ ACTRESS_API int (actress_poll_budget)(lua_State *L, int max);
 ** firing due timers in time order and running what they wake.
 */
 ACTRESS_API void (actress_advance)(lua_State *L, double ms);
+
+/*
+** For a frame loop on the manual clock: moves the clock forward by ms and
+** queues every timer due by then, in time order, like actress_advance, but
+** resumes at most `max` tasks (what is left stays queued, in order, for
+** the next poll). With max = 0 it only moves time; a frame is then
+** actress_advance_budget(L, dt, 0) followed by actress_poll_budget(L, n).
+** Returns 1 while work remains. (actress_advance runs everything that is
+** due, and all it wakes, as task.advance does: a flood would stall the
+** frame.)
+*/
+ACTRESS_API int (actress_advance_budget)(lua_State *L, double ms, int max);
 
 /*
 ** As task.resume(f) on the Fork at stack index idx: queues it if it is

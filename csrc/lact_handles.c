@@ -28,17 +28,17 @@ typedef struct act_idle {
 } act_idle;
 
 /*
-** Fires due timers and runs ready tasks, as a driver would, for a loop
-** run by someone else. Under actress's own drivers it finds nothing to do,
-** or does what the driver would have done next.
+** Fires due timers and runs the tasks ready now, for a loop run by someone
+** else; once per loop iteration, so that a task that queues itself again
+** (task.wait()) lets the loop go on. Under actress's own drivers it does
+** nothing: the driver does this work, within its budget.
 */
 static void process(act_runtime *rt) {
-  unsigned char driving = rt->driving;
-  if (rt->closed || rt->running != NULL) return;
+  if (rt->closed || rt->running != NULL || rt->driving) return;
   rt->driving = 1;
   if (!rt->manual) act__fire_due(rt, act__now(rt));
-  act__run_ready(rt->L, rt, -1, NULL);
-  rt->driving = driving;
+  act__run_ready(rt->L, rt, (int)rt->nready, NULL);
+  rt->driving = 0;
   act__sync_handles(rt);
 }
 

@@ -195,37 +195,63 @@ static int work_remains(act_runtime *rt) {
   return rt->nready > 0 || rt->timers.n > 0 || uv_loop_alive(rt->loop);
 }
 
-/* One pass of poll: ready tasks, due timers, I/O; never blocks. */
+/* At most `budget` resumes (budget < 0: no limit), and at most the tasks
+   ready now: a task that queues itself again (task.wait()) waits for the
+   next pass, so that a pass always ends. */
+static int run_pass(lua_State *L, act_runtime *rt, int budget) {
+  int n = (int)rt->nready;
+  return act__run_ready(L, rt, budget >= 0 && budget < n ? budget : n, NULL);
+}
+
+/*
+** One step of poll, which never blocks: the tasks ready now, then due
+** timers and I/O callbacks, then the tasks ready after them; at most
+** `budget` resumes in all (budget < 0: no limit).
+*/
 int act__poll(lua_State *L, act_runtime *rt, int budget) {
   int n;
   act__begin_driving(L, rt, "poll");
-  n = act__run_ready(L, rt, budget, NULL);
+  n = run_pass(L, rt, budget);
   if (n != budget) {
     act__fire_due(rt, act__now(rt));
     uv_run(rt->loop, UV_RUN_NOWAIT);
-    act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
+    run_pass(L, rt, budget < 0 ? -1 : budget - n);
   }
   act__end_driving(rt);
   return work_remains(rt);
 }
 
-void act__advance(lua_State *L, act_runtime *rt, double ms) {
+/*
+** Manual clock: moves it forward by ms, firing due timers in time order,
+** with at most `budget` resumes (budget < 0: no limit, and every task they
+** wake runs before the next timer fires). When the budget runs out, the
+** timers due by then are queued, in time order, for later polls.
+*/
+int act__advance_budget(lua_State *L, act_runtime *rt, double ms,
+                        int budget) {
   double target;
   const act_timer *next;
+  int n = 0;
   if (!rt->manual)
     luaL_error(L, "actress: advance needs the manual clock "
                   "(task.set_clock(\"manual\"))");
   act__begin_driving(L, rt, "advance");
   target = rt->manual_now + ms;
-  act__run_ready(L, rt, -1, NULL);
+  n += act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
   while ((next = act_heap_top(&rt->timers)) != NULL &&
-         next->deadline <= target) {
+         next->deadline <= target && n != budget) {
     if (next->deadline > rt->manual_now) rt->manual_now = next->deadline;
     act__fire_due(rt, rt->manual_now);
-    act__run_ready(L, rt, -1, NULL);
+    n += act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
   }
   if (target > rt->manual_now) rt->manual_now = target;
+  act__fire_due(rt, rt->manual_now);  /* what the budget left: queued */
   act__end_driving(rt);
+  return work_remains(rt);
+}
+
+void act__advance(lua_State *L, act_runtime *rt, double ms) {
+  act__advance_budget(L, rt, ms, -1);
 }
 
 /* }==================================================================== */
@@ -312,6 +338,11 @@ int actress_poll_budget(lua_State *L, int max) {
 void actress_advance(lua_State *L, double ms) {
   if (!(ms >= 0)) luaL_error(L, "actress: advance needs ms >= 0");
   act__advance(L, act__runtime(L), ms);
+}
+
+int actress_advance_budget(lua_State *L, double ms, int max) {
+  if (!(ms >= 0)) luaL_error(L, "actress: advance needs ms >= 0");
+  return act__advance_budget(L, act__runtime(L), ms, max < 0 ? 0 : max);
 }
 
 int actress_resume(lua_State *L, int idx) {

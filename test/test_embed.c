@@ -174,6 +174,28 @@ static void test_timeout(void) {
   lua_close(L);
 }
 
+/* advance_budget bounds a frame; poll returns despite a wait() loop. */
+static void test_frame_bounds(void) {
+  lua_State *L = new_state();
+  run(L, "core.set_clock('manual'); ran, spins, woke = 0, 0, 0\n"
+         "core.main(function() while true do spins = spins + 1; core.wait() end end)\n"
+         "core.main(function()\n"
+         "  for i = 1, 1000 do core.fork(function() ran = ran + 1 end) end\n"
+         "  for i = 1, 10 do core.fork(function() core.sleep(5); woke = woke + 1 end) end\n"
+         "  core.suspend()\n"
+         "end)");
+  ASSERT_EQ(actress_poll_budget(L, 100), 1);  /* a wait() loop: work remains */
+  ASSERT(global_int(L, "ran") + global_int(L, "spins") <= 100 + 2);
+  ASSERT_EQ(actress_advance_budget(L, 16, 0), 1);  /* time only */
+  ASSERT_EQ(global_int(L, "woke"), 0);
+  while (global_int(L, "ran") < 1000 || global_int(L, "woke") < 10) {
+    actress_advance_budget(L, 16, 0);  /* a frame: time moves, */
+    actress_poll_budget(L, 100);       /* then a bounded poll returns */
+  }
+  ASSERT_EQ(global_int(L, "woke"), 10);
+  lua_close(L);
+}
+
 int main(void) {
   test_advance();
   test_budget();
@@ -183,6 +205,7 @@ int main(void) {
   test_host_loop();
   test_close();
   test_timeout();
+  test_frame_bounds();
   printf("test_embed: ok\n");
   return 0;
 }
