@@ -537,6 +537,28 @@ static int l_callback(lua_State *L) {
   return 0;
 }
 
+/*
+** luv_status(): "shared" (actress drives luv's loop), "absent" (luv could
+** not be loaded when the runtime was made) or "separate" (luv runs on
+** another copy of libuv, so each has its loop); then luv's libuv version
+** and actress's, as strings ("1.44.2").
+*/
+static void push_version(lua_State *L, unsigned v) {
+  if (v == 0) lua_pushnil(L);
+  else lua_pushfstring(L, "%d.%d.%d", (int)(v >> 16) & 0xff,
+                       (int)(v >> 8) & 0xff, (int)v & 0xff);
+}
+
+static int l_luv_status(lua_State *L) {
+  act_runtime *rt = act__upruntime(L);
+  if (rt->ref_luv != LUA_NOREF) lua_pushliteral(L, "shared");
+  else if (rt->luv_version == 0) lua_pushliteral(L, "absent");
+  else lua_pushliteral(L, "separate");
+  push_version(L, rt->luv_version);
+  push_version(L, uv_version());
+  return 3;
+}
+
 /* check_task(name): raises unless called from a running task's coroutine,
 ** for the operations written in Lua. */
 static int l_check_task(lua_State *L) {
@@ -573,6 +595,7 @@ void act__open_ops(lua_State *L) {
     {"set_clock", l_set_clock}, {"advance", l_advance}, {"stats", l_stats},
     {"on_error", l_on_error}, {"gather", l_gather}, {"adopt", l_adopt},
     {"check_task", l_check_task}, {"callback", l_callback},
+    {"luv_status", l_luv_status},
     {NULL, NULL}
   };
   static const luaL_Reg methods[] = {

@@ -333,4 +333,11 @@ function task.defer(fn) end
 ---@return Deferred<any, any>
 function task.deferred() end
 
+---Inside a task: calls `start(cb)` and suspends until `cb` is called, then
+---returns the arguments `cb` was called with. A call of `cb` after the task
+---was aborted or exited is ignored, and so is any call but the first.
+---@param start fun(cb: fun(...: any))
+---@return any ...
+function task.await_callback(start) end
+
 return task

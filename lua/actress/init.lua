@@ -65,6 +65,18 @@ end
 
 task.deferred = Deferred.new
 
+--- Bridges a callback API into a task: calls start(cb) and suspends until
+-- cb is called, then returns cb's arguments. A cb that comes after the task
+-- was aborted or exited is ignored, as is any call of cb but the first.
+--   local err, stat = task.await_callback(function(cb) uv.fs_stat(path, cb) end)
+function task.await_callback(start)
+  check.fn(start, 1, "await_callback")
+  check_task("await_callback")
+  local d = Deferred.new()
+  start(function(...) d:resolve(...) end)
+  return wait(d)
+end
+
 --- f:then_(on_ok, on_err): starts f if idle; calls on_ok(values...) or
 -- on_err(err) from the scheduler once f finishes (never synchronously),
 -- outside any task, as a promise callback. A callback's error goes to the
