@@ -168,6 +168,7 @@ struct act_runtime {
   unsigned char idle_on;  /* `idle` is started */
   int ref_luv;            /* luv's module table when sharing its loop */
   unsigned luv_version;   /* luv's libuv version, 0 if luv is not loaded */
+  unsigned char luv_running; /* uv.run() is driving the loop */
   act_node ready;         /* the run queue */
   size_t nready;
   act_heap timers;

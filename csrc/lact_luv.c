@@ -68,30 +68,39 @@ uv_loop_t *act__adopt_luv(lua_State *L, int *ref, unsigned *version) {
   return ctx->loop;
 }
 
-/* Is luv's uv.run() driving the loop? (luv.loop_mode() is not nil) */
+/* Is luv's uv.run() driving the loop? (set by guarded_run, so that a
+   driver's check costs no call into luv) */
 int act__luv_running(lua_State *L, act_runtime *rt) {
-  int running = 0;
-  if (rt->ref_luv == LUA_NOREF) return 0;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_luv);
-  lua_getfield(L, -1, "loop_mode");
-  if (lua_isfunction(L, -1) && lua_pcall(L, 0, 1, 0) == LUA_OK)
-    running = !lua_isnil(L, -1);
-  lua_pop(L, 2);
-  return running;
+  (void)L;
+  return rt->luv_running;
+}
+
+/* Runs the original uv.run: [run, args...] -> results. */
+static int call_run(lua_State *L) {
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
 }
 
 /*
 ** uv.run, guarded: libuv's loop is not reentrant, so running it from a
-** task, or from a callback while actress drives it, raises instead.
+** task, or from a callback while actress drives it, raises instead; and
+** while it runs, actress's drivers refuse.
 */
 static int guarded_run(lua_State *L) {
   act_runtime *rt = lua_touserdata(L, lua_upvalueindex(2));
+  unsigned char was_running;
+  int status;
   if (!rt->closed && (rt->running != NULL || rt->driving))
     return luaL_error(L, "actress: uv.run cannot be called from inside a "
                          "task or while actress drives the loop");
+  lua_pushcfunction(L, call_run);
   lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  lua_rotate(L, 1, 2);  /* call_run, run, args... */
+  was_running = rt->luv_running;
+  rt->luv_running = 1;
+  status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  rt->luv_running = was_running;
+  if (status != LUA_OK) return lua_error(L);
   return lua_gettop(L);
 }
 
