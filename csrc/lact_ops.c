@@ -559,6 +559,15 @@ static int l_luv_status(lua_State *L) {
   return 3;
 }
 
+/*
+** close(): closes the runtime for good, as actress_close does (for hosts
+** and tests; not part of the module `actress`).
+*/
+static int l_close(lua_State *L) {
+  actress_close(L);
+  return 0;
+}
+
 /* check_task(name): raises unless called from a running task's coroutine,
 ** for the operations written in Lua. */
 static int l_check_task(lua_State *L) {
@@ -595,7 +604,7 @@ void act__open_ops(lua_State *L) {
     {"set_clock", l_set_clock}, {"advance", l_advance}, {"stats", l_stats},
     {"on_error", l_on_error}, {"gather", l_gather}, {"adopt", l_adopt},
     {"check_task", l_check_task}, {"callback", l_callback},
-    {"luv_status", l_luv_status},
+    {"luv_status", l_luv_status}, {"close", l_close},
     {NULL, NULL}
   };
   static const luaL_Reg methods[] = {
