@@ -109,7 +109,6 @@ enum act_wait {
 #define ACT_F_PIPES 0x10     /* its members' messages flow through it */
 #define ACT_F_FAILFAST 0x20  /* a failing member fails it at once */
 #define ACT_F_SETTLED 0x40   /* a foreign awaitable settled (ACT_W_AWAIT) */
-#define ACT_F_ABORTING 0x80  /* a raw-yielded task must raise on next run */
 
 /*
 ** One membership: `owner` waits for `member`. A link is in the member's
