@@ -563,6 +563,29 @@ describe("actress.uv", function()
     end)
   end)
 
+  describe("exiting right after closing", function()
+    -- luv 1.44 crashes at lua_close if a handle is still closing, so what
+    -- actress.uv closes it waits for (<close>, failed connects and spawns).
+    it("is clean: actress.uv waits for its handles to close", function()
+      local out, err, code = H.run_lua([[
+        local task = require "actress"
+        local auv = require "actress.uv"
+        task.run(function()
+          local server <close> = auv.tcp_listen("127.0.0.1", 0)
+          local port = server:getsockname().port
+          local s <close> = auv.tcp_connect("127.0.0.1", port)
+          local peer <close> = server:accept()
+          print(pcall(auv.tcp_connect, "127.0.0.1", 1))
+          print(pcall(auv.spawn, "no-such-program-here"))
+        end)
+      ]])
+      assert.equal("", err)
+      assert.equal(0, code)
+      assert.equal("false\tECONNREFUSED: connection refused: 127.0.0.1:1\n"
+        .. "false\tENOENT: no such file or directory: no-such-program-here\n", out)
+    end)
+  end)
+
   describe("examples", function()
     it("fetch_files.lua reads its files concurrently and cleans up", function()
       local out, err, code = H.run_lua_file("examples/fetch_files.lua")

@@ -183,6 +183,16 @@ local function close_scope(obj)
   if can_suspend() then wait(closed) end
 end
 
+-- Waits until the loop has run once more, so that handles closed by luv
+-- itself (a process handle after a failed spawn) finish closing: the
+-- callback of a fresh timer comes after that, and its own close too.
+local function next_turn()
+  await_callback(function(cb)
+    local t = uv.new_timer()
+    t:start(0, 0, function() t:close(cb) end)
+  end)
+end
+
 -- Handles of streams and servers that the GC found unclosed. luv anchors
 -- an open handle, so it stays valid; closing it in __gc would be unsafe
 -- (at lua_close luv frees a closing handle before its loop ends), so the
@@ -197,7 +207,7 @@ local function close_dropped()
   for i = #dropped, 1, -1 do
     local h = dropped[i]
     dropped[i] = nil
-    if not h:is_closing() then h:close() end
+    if not h:is_closing() then close_scope({ handle = h }) end
   end
 end
 
@@ -429,7 +439,7 @@ function Server:accept()
       local h = new_tcp()
       local ok, err = self.handle:accept(h)
       if not ok then
-        h:close()
+        close_scope({ handle = h })
         error(err, 0)
       end
       return new_stream(h)
@@ -548,7 +558,10 @@ function M.spawn(file, args, opts)
     exited:resolve(code, signal)
     proc:close(function() closed:resolve() end)
   end)
-  if not proc then error(err .. ": " .. file, 0) end
+  if not proc then
+    next_turn() -- luv closes the process handle it made
+    error(err .. ": " .. file, 0)
+  end
   local _ <close> = task.defer(function()
     if exited.status == "pending" then proc:kill("sigterm") end
   end)
