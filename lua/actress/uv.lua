@@ -13,9 +13,10 @@
 --     print(s:read())
 --   end)
 --
--- Streams read ahead: libuv delivers data when it arrives, and a stream
--- queues it (up to HIGH_WATER bytes, then it stops reading) until its one
--- reader asks. A task waiting in read or accept sits in the object's
+-- Streams read ahead: from its first read on, a stream takes the data
+-- libuv delivers and queues it (up to HIGH_WATER bytes, then it stops
+-- reading until the queue is drained) until its one reader asks; before
+-- that, the kernel's socket buffer holds it. A task waiting in read or accept sits in the object's
 -- `waiter` slot; the libuv callback clears the slot and resumes it. If the
 -- task leaves early (abort, exit), a to-be-closed guard clears the slot, so
 -- a later callback cannot wake it somewhere else.
@@ -416,15 +417,16 @@ function M.tcp_listen(host, port, backlog)
     "positive integer expected, got " .. (math.type(backlog) or typename(backlog)))
   check_task("tcp_listen")
   local addr = numeric(host) and host or M.getaddrinfo(host)[1]
+  if not addr then error("EAI_NONAME: no address: " .. host, 0) end
   local srv = setmetatable({ handle = new_tcp(), kind = "server", pending = 0 }, Server)
   srv.leave = setmetatable({ obj = srv }, Leave)
   local ok, err = false, nil
   local _ <close> = task.defer(function() if not ok then close_scope(srv) end end)
-  ok, err = srv.handle:bind(addr or host, port)
+  ok, err = srv.handle:bind(addr, port)
   if ok then
     ok, err = srv.handle:listen(backlog or 128, function(e) on_connection(srv, e) end)
   end
-  if not ok then error(("%s: %s:%d"):format(err, addr or host, port), 0) end
+  if not ok then error(("%s: %s:%d"):format(err, addr, port), 0) end
   return srv
 end
 
