@@ -394,6 +394,22 @@ describe("actress.uv", function()
       assert.matches("^ECONNREFUSED: connection refused: 127%.0%.0%.1:%d+$", err)
     end)
 
+    it("writing to a peer that hung up raises a catchable error (no SIGPIPE)", function()
+      local ok, err = run(function()
+        local server <close> = auv.tcp_listen("127.0.0.1", 0)
+        local s <close> = auv.tcp_connect("127.0.0.1", server:getsockname().port)
+        server:accept():close()
+        local big = ("x"):rep(100000)
+        for _ = 1, 1000 do -- the first writes may still reach the kernel
+          local wrote, e = pcall(s.write, s, big)
+          if not wrote then return wrote, e end
+        end
+      end)
+      assert.is_false(ok)
+      assert.is_truthy(err == "EPIPE: broken pipe" or err == "ECONNRESET: connection reset by peer",
+        err)
+    end)
+
     it("an aborted read stops reading, and <close> leaves no handle open", function()
       local before = open_handles()
       run(function()
