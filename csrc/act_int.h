@@ -216,7 +216,7 @@ void act__set_wake(act_runtime *rt, double deadline);
 /* lact_luv.c: sharing luv's loop */
 uv_loop_t *act__adopt_luv(lua_State *L, int *ref, unsigned *version);
 int act__luv_running(lua_State *L, act_runtime *rt);
-void act__guard_luv_run(lua_State *L, act_runtime *rt, int rtidx);
+void act__guard_luv(lua_State *L, act_runtime *rt, int rtidx);
 
 /* lact_sched.c: the scheduler */
 void act__enqueue(act_runtime *rt, act_fork *f);

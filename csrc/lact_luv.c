@@ -104,17 +104,44 @@ static int guarded_run(lua_State *L) {
   return lua_gettop(L);
 }
 
-/* Replaces luv.run by guarded_run (the runtime userdata is at rtidx). */
-void act__guard_luv_run(lua_State *L, act_runtime *rt, int rtidx) {
-  rtidx = lua_absindex(L, rtidx);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_luv);
-  lua_getfield(L, -1, "run");
-  if (lua_tocfunction(L, -1) != guarded_run) {
+/* Replaces t.run by guarded_run, for the luv table t at index t. */
+static void guard_run(lua_State *L, int t, int rtidx) {
+  lua_getfield(L, t, "run");
+  if (lua_tocfunction(L, -1) != guarded_run && lua_isfunction(L, -1)) {
     lua_pushvalue(L, rtidx);
     lua_pushcclosure(L, guarded_run, 2);
-    lua_setfield(L, -2, "run");
+    lua_setfield(L, t, "run");
   } else {
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
+}
+
+static int preload_luv(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  return 1;
+}
+
+/*
+** Keeps one guarded luv table in the state: guards the pinned table's
+** run, makes a later `require "luv"` (after package.loaded.luv was
+** cleared, as busted does for each file) return that table through
+** package.preload, and guards the run of any other luv table already in
+** package.loaded. Called each time the module is opened.
+*/
+void act__guard_luv(lua_State *L, act_runtime *rt, int rtidx) {
+  int top = lua_gettop(L);
+  if (rt->ref_luv == LUA_NOREF) return;
+  rtidx = lua_absindex(L, rtidx);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_luv);
+  guard_run(L, top + 1, rtidx);
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  if (lua_istable(L, -1)) {
+    lua_pushvalue(L, top + 1);
+    lua_pushcclosure(L, preload_luv, 1);
+    lua_setfield(L, -2, "luv");
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  if (lua_istable(L, -1) && lua_getfield(L, -1, "luv") == LUA_TTABLE)
+    guard_run(L, lua_gettop(L), rtidx);
+  lua_settop(L, top);
 }

@@ -122,7 +122,6 @@ static act_runtime *push_runtime(lua_State *L) {
     rt->own_loop = 1;
   }
   act__handles_open(L, rt);
-  if (rt->ref_luv != LUA_NOREF) act__guard_luv_run(L, rt, -1);
   rt->origin = uv_hrtime();
   lua_pushvalue(L, -1);
   lua_setfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
@@ -320,7 +319,7 @@ void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex) {
 
 ACTRESS_API int luaopen_actress_core(lua_State *L) {
   luaL_checkversion(L);
-  push_runtime(L);
+  act__guard_luv(L, push_runtime(L), -1);
   act__open_ops(L);  /* [runtime] -> [runtime, module] */
   lua_remove(L, -2);
   return 1;

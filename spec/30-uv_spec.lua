@@ -112,6 +112,26 @@ describe("actress and luv share one loop", function()
     assert.equal(uv_version, luv_version)
   end)
 
+  -- Regression: the guard on uv.run was only on the first luv table, so a
+  -- luv required again after package.loaded.luv was cleared could nest loops.
+  it("guards uv.run of a luv required again after package.loaded.luv was cleared", function()
+    local out, err, code = H.run_lua [[
+      local task = require "actress"
+      package.loaded.luv = nil
+      local uv = require "luv"
+      print(select(2, task.run(function() return pcall(uv.run) end)))
+      local t = uv.new_timer()
+      t:start(0, 0, function()
+        print(select(2, pcall(task.run, function() end)))
+        t:close()
+      end)
+      uv.run()
+    ]]
+    assert.equal(0, code, err)
+    assert.matches("uv.run cannot be called from inside a task", out, 1, true)
+    assert.matches("run cannot be called while uv.run() drives the loop", out, 1, true)
+  end)
+
   it("actress timers and tasks run while uv.run() drives the loop", function()
     local log = {}
     task.main(function()
