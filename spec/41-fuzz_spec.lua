@@ -1,0 +1,151 @@
+-- API fuzzing (§7): every function of `require "actress"`, every Fork method
+-- and metamethod, the Deferred methods and the core's internal functions
+-- (gather, adopt, check_task, callback, luv_status) are called with every
+-- combination of argument values (one of each Lua type, 0, -1, 1.5, NaN,
+-- +-inf, and Forks that are finished, failed, idle, queued, suspended,
+-- waiting in a group, sleeping, or the caller itself), for 0 .. their arity
+-- arguments, from six places: plain code, an f:then_ callback, a task body,
+-- a coroutine inside a task, a task.map function, and a <close> handler of an
+-- exiting task. Each call returns or raises a Lua error whose message, if a
+-- string, says "bad argument" (naming the function) or "actress:". After
+-- each batch a small program must still run right on the manual clock and
+-- stats() must show nothing left over. A child process does the same with
+-- Forks of a closed runtime. The engine is spec/fuzz_helpers.lua.
+local task = require "actress"
+local F = require "spec.fuzz_helpers"
+local EH = require "spec.effects_helpers"
+
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"
+
+-- The places beyond "plain" and "task" make every call with at most two
+-- arguments (the third argument of the three-argument functions changes
+-- nothing there), which keeps the whole file to a few seconds.
+local EXTRA_ARITY = 2
+
+local function report(st)
+  return ("%d problem(s), the first ones:\n  %s"):format(#st.problems, table.concat(st.problems, "\n  "))
+end
+
+describe("API fuzzing", function()
+  local base
+  local reports = 0
+  local function handler() reports = reports + 1 end
+  local total = 0
+
+  setup(function()
+    task.set_clock("manual")
+    task.on_error(handler)
+    F.setup_shared()
+    task.drain()
+    base = task.stats()
+  end)
+
+  teardown(function()
+    task.on_error(nil)
+    pcall(task.drain)
+    task.set_clock("system")
+    if os.getenv("ACTRESS_FUZZ_VERBOSE") then
+      io.stderr:write(("41-fuzz: %d calls in this process\n"):format(total))
+    end
+  end)
+
+  local entries, unknown = F.entries()
+
+  it("knows every function of the module and every Fork method", function()
+    assert.same({}, unknown)
+  end)
+
+  local function after_batch(st)
+    total = total + st.calls
+    assert(#st.problems == 0, report(st))
+    assert(st.calls > 0, "no call was made")
+    local ok, why = F.sanity()
+    assert(ok, "after the batch: " .. tostring(why))
+    ok, why = F.consistent(base)
+    assert(ok, "after the batch: " .. tostring(why))
+  end
+
+  for _, e in ipairs(entries) do
+    it(e.label .. " outside tasks (plain code, an f:then_ callback): works or raises a clear error", function()
+      local st = F.new_state(handler)
+      F.fuzz_outside(st, e, "plain")
+      F.fuzz_outside(st, e, "callback", EXTRA_ARITY)
+      after_batch(st)
+    end)
+
+    it(e.label .. " inside tasks (a body, a coroutine, a map function, a <close> handler): "
+      .. "works, waits or raises a clear error", function()
+      local st = F.new_state(handler)
+      F.fuzz_inside(st, e, "task")
+      for _, mode in ipairs { "coroutine", "transform", "closing" } do
+        F.fuzz_inside(st, e, mode, EXTRA_ARITY)
+      end
+      after_batch(st)
+    end)
+  end
+
+  it("Forks of a closed runtime (core.close() in a child process): every call works or raises a clear error",
+    function()
+      local out, err, code = EH.run_lua(("arg = { [0] = %q, %q }\ndofile(%q)\n")
+        :format(here .. "/fuzz_closed_child.lua", here, here .. "/fuzz_closed_child.lua"))
+      assert.equal(0, code, "the child failed:\n" .. out .. err)
+      local n = out:match("^OK (%d+)")
+      assert(n, "the child did not say OK:\n" .. out .. err)
+      total = total + tonumber(n)
+    end)
+
+  describe("the harness itself", function()
+    it("notices an unclear error, a wrong function name, a call that waits and a yield into the caller's coroutine",
+      function()
+        local cases = {
+          { { label = "boom", fn = function() error("boom") end, arity = 0 }, "plain" },
+          { { label = "name", fn = function() error("bad argument #1 to 'x'") end, arity = 0, name = "y" }, "task" },
+          { { label = "stuck", fn = task.suspend, arity = 0 }, "task" },
+          { { label = "yield", fn = coroutine.yield, arity = 0 }, "coroutine" },
+        }
+        for _, c in ipairs(cases) do
+          local st = F.new_state(handler)
+          if c[2] == "plain" then F.fuzz_outside(st, c[1], c[2]) else F.fuzz_inside(st, c[1], c[2]) end
+          assert.equal(1, #st.problems, c[1].label)
+        end
+        assert(F.consistent(base))
+      end)
+  end)
+end)
+
+describe("Fork metamethods called by hand", function()
+  setup(function()
+    task.set_clock("manual")
+  end)
+  teardown(function()
+    task.on_error(nil)
+    pcall(task.drain)
+    task.set_clock("system")
+  end)
+
+  -- getmetatable(f) hands out the Fork metatable, so any code can call its
+  -- __gc on a live fork, as it can call io's on an open file (where it
+  -- closes the file and leaves a consistent "closed file" behind).
+  it("calling the Fork metatable's __gc by hand on a live fork leaves the scheduler consistent", function()
+    task.on_error(function() end)
+    task.drain()
+    local base = task.stats()
+    local s
+    task.main(function()
+      s = task.current()
+      task.suspend()
+    end)
+    local mt = getmetatable(s)
+    if type(mt) == "table" and type(mt.__gc) == "function" then
+      pcall(mt.__gc, s)
+    end
+    pcall(task.abort, s, "stop")
+    task.drain()
+    assert.equal("finished", s.status)
+    local ok, err = pcall(task.run, function() return task.join(s) end)
+    assert(ok or err ~= nil, "join raised nil: errors are non-nil values (§1)")
+    local now = task.stats()
+    assert.equal(base.tasks, now.tasks, "stats().tasks still counts the fork")
+    assert.equal(base.suspended, now.suspended)
+  end)
+end)
