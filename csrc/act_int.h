@@ -224,7 +224,6 @@ void act__dequeue(act_runtime *rt, act_fork *f);
 int act__run_ready(lua_State *L, act_runtime *rt, int budget, act_fork *until);
 void act__resume(lua_State *L, act_fork *f);
 void act__free_links(act_runtime *rt);
-void act__link_release(act_runtime *rt, act_link *k);
 void act__start(lua_State *L, act_fork *f, int idx);
 void act__abort(lua_State *L, act_fork *f, int errindex);
 void act__exit(lua_State *L, act_fork *f, int first, int n);

@@ -239,25 +239,16 @@ static int l_fork_tostring(lua_State *L) {
 }
 
 /*
-** A fork is collected when it is idle or finished, or at lua_close.
-** In the last case it may still sit in the runtime's queues; take it
-** out, so the runtime never sees freed memory. No Lua calls here.
+** A Fork owns no C resources: its links live in chunks the runtime frees,
+** and the collector takes care of its user values. A fork is collected
+** only when unreachable, that is idle or finished and so in no queue, or
+** at lua_close, which frees memory only after every finalizer has run
+** (the runtime's too, which never walks its forks). So __gc has nothing
+** to undo, and it must not: getmetatable(f).__gc(f) can be called by hand
+** on a live task, which has to go on as if nothing happened.
 */
 static int l_fork_gc(lua_State *L) {
-  act_fork *f = act__upfork(L, 1);  /* NULL if called by hand on another */
-  act_runtime *rt;
-  if (f == NULL || (rt = f->rt) == NULL || rt->closed) return 0;
-  if (f->state == ACT_QUEUED) act__dequeue(rt, f);
-  if (f->state == ACT_WAITING) rt->waiting--;
-  act_heap_remove(&rt->timers, &f->timer);
-  while (!act_list_empty(&f->waiters))
-    act__link_release(rt, act_container_of(f->waiters.next, act_link,
-                                           in_member));
-  while (!act_list_empty(&f->members))
-    act__link_release(rt, act_container_of(f->members.next, act_link,
-                                           in_owner));
-  if (rt->running == f) rt->running = NULL;
-  f->state = ACT_FINISHED;
+  (void)L;
   return 0;
 }
 

@@ -102,7 +102,7 @@ static act_link *link_alloc(lua_State *L, act_runtime *rt) {
   return k;
 }
 
-void act__link_release(act_runtime *rt, act_link *k) {
+static void link_release(act_runtime *rt, act_link *k) {
   act_list_remove(&k->in_member);
   act_list_remove(&k->in_owner);
   k->in_member.next = (act_node *)rt->free_links;
@@ -145,7 +145,7 @@ static int unlink_members(lua_State *L, act_fork *owner, int push) {
       act__pushfork(L, k->member);
       n++;
     }
-    act__link_release(rt, k);
+    link_release(rt, k);
   }
   owner->npending = 0;
   owner->flags &= (unsigned char)~(ACT_F_PIPES | ACT_F_FAILFAST);
@@ -390,7 +390,7 @@ static void notify_waiters(lua_State *L, act_fork *f, int ok, int err) {
   while (!act_list_empty(&f->waiters)) {
     act_link *k = act_container_of(f->waiters.next, act_link, in_member);
     act_fork *owner = k->owner;
-    act__link_release(rt, k);
+    link_release(rt, k);
     owner->npending--;
     if (!ok && (owner->flags & ACT_F_FAILFAST))
       fail_owner(L, owner, err);
