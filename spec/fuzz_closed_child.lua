@@ -27,6 +27,9 @@ task.main(function() fx.sleeping = task.current() task.sleep(1e9) end)
 local s2
 task.main(function() s2 = task.current() task.suspend() end)
 task.main(function() fx.grouping = task.current() core.gather({ s2 }, F.fnv) end)
+local s3
+task.main(function() s3 = task.current() task.suspend() end)
+task.main(function() fx.waiting = task.current() task.wait(s3) end)
 local idle2 = task.fork(function() return "R" end)
 task.main(function() fx.suspended2 = task.current() task.suspend() end)
 fx.array = { F.shared.done, idle2, fx.suspended2 }
@@ -39,6 +42,27 @@ end
 
 local before = task.stats()
 check(before.tasks >= 5 and before.timers == 1 and before.ready == 1, "the fixtures are not in place")
+
+-- core.close() refuses while the runtime runs: from a task, a map function
+-- (inside send) and an f:then_ callback (while the loop is driven).
+local function refuses(where, ok, err)
+  check(not ok and type(err) == "string" and err:find("actress: cannot close the runtime while it runs", 1, true),
+    "core.close() " .. where .. ": " .. tostring(ok) .. " " .. tostring(err))
+end
+task.run(function()
+  refuses("in a task", pcall(core.close))
+  task.map(function() task.send(1) end, function() refuses("in a map function", pcall(core.close)) end)()
+end)
+local cb = task.fork(function() end)
+cb:then_(function() refuses("in a then_ callback", pcall(core.close)) end)
+task.drain()
+check(task.run(function() task.sleep(1) return "alive" end) == "alive", "the runtime does not run after the refusals")
+
+-- The default error handler, fuzzed below with the closed forks too (it
+-- writes to stderr, which the spec collects).
+task.on_error(nil)
+local default_handler = task.on_error(function() end)
+entries[#entries + 1] = { label = "the default on_error handler", fn = default_handler, arity = 2 }
 
 core.close()
 core.close()  -- idempotent

@@ -50,23 +50,32 @@ F.KINDS = {
   { name = "string", v = "str" },
   { name = "table", make = function() return {} end },
   { name = "function", v = fnv },
-  { name = "callable", v = setmetatable({}, { __call = fnv, __name = "callable" }) },
+  { name = "callable", v = setmetatable({}, { __call = fnv, __name = "callable" }), rich = true },
   { name = "thread", make = function() return coroutine.create(fnv) end },
   { name = "userdata", v = io.stdout },
-  { name = "deferred", make = function() return task.deferred() end },
+  { name = "deferred", make = function() return task.deferred() end, rich = true },
   { name = "fork:done", fixture = "done" },
   { name = "fork:failed", fixture = "failed" },
   { name = "fork:idle", fixture = "idle" },
-  { name = "fork:queued", fixture = "queued", late = true },
+  { name = "fork:queued", fixture = "queued", late = true, rich = true },
   { name = "fork:suspended", fixture = "suspended" },
-  { name = "fork:grouping", fixture = "grouping" },
-  { name = "fork:sleeping", fixture = "sleeping" },
+  { name = "fork:grouping", fixture = "grouping", rich = true },
+  { name = "fork:sleeping", fixture = "sleeping", rich = true },
+  { name = "fork:waiting", fixture = "waiting", rich = true },
   { name = "fork:current", fixture = "current", late = true, inside_only = true },
   -- Only for the functions that take arrays or records (entry.tables).
   { name = "{fn, fn}", tables = true, make = function() return { fnv, fnv } end },
   { name = "{a = fn, b = fn}", tables = true, make = function() return { a = fnv, b = fnv } end },
   { name = "{forks}", tables = true, fixture = "array" },
   { name = "{failed fork}", tables = true, fixture = "failed_array" },
+  { name = "{current}", tables = true, fixture = "self_array", late = true, inside_only = true },
+  -- Only for the field accesses (entry.fields): the names of the fields.
+  { name = "'name'", fields = true, v = "name" },
+  { name = "'id'", fields = true, v = "id" },
+  { name = "'status'", fields = true, v = "status" },
+  { name = "'result'", fields = true, v = "result" },
+  { name = "'traceback'", fields = true, v = "traceback" },
+  { name = "'join'", fields = true, v = "join" },
 }
 
 -- }==================================================================== --
@@ -109,7 +118,7 @@ local BUILDERS = {
 
 -- Arity (arguments the function reads) of each function of the module.
 local ARITY = {
-  current = 0, suspend = 0, resume = 1, sleep = 1, wait = 1, send = 1,
+  current = 0, suspend = 0, resume = 1, sleep = 1, wait = 1, send = 2,
   fork = 2, spawn = 2, main = 2, join = 1, group = 1, abort = 2, exit = 2,
   terminate = 1, run = 2, drain = 0, poll = 0, now = 0, set_clock = 1,
   advance = 1, stats = 0, on_error = 1, all = 1, none = 0, effect = 1,
@@ -160,12 +169,13 @@ function F.entries()
     end
   end
   local mt = fork_mt()
-  list[#list + 1] = { label = "Fork __index", fn = mt.__index, arity = 2, name = "Fork metamethod" }
-  list[#list + 1] = { label = "Fork __newindex", fn = mt.__newindex, arity = 3, name = "Fork metamethod" }
+  list[#list + 1] = { label = "Fork __index", fn = mt.__index, arity = 2, name = "Fork metamethod", fields = true }
+  list[#list + 1] = { label = "Fork __newindex", fn = mt.__newindex, arity = 3, name = "Fork metamethod", fields = true }
   list[#list + 1] = { label = "Fork __tostring", fn = mt.__tostring, arity = 1, name = "Fork metamethod" }
   list[#list + 1] = { label = "tostring(v)", fn = tostring, arity = 1 }
-  list[#list + 1] = { label = "v[k]", fn = function(v, k) return v[k] end, arity = 2, only_forks = 1 }
-  list[#list + 1] = { label = "v[k] = x", fn = function(v, k, x) v[k] = x end, arity = 3, only_forks = 1 }
+  list[#list + 1] = { label = "v[k]", fn = function(v, k) return v[k] end, arity = 2, only_forks = 1, fields = true }
+  list[#list + 1] = { label = "v[k] = x", fn = function(v, k, x) v[k] = x end, arity = 3, only_forks = 1,
+    fields = true }
   for _, name in ipairs { "new", "resolve", "reject", "then_" } do
     local arity = ({ new = 0, resolve = 2, reject = 2, then_ = 3 })[name]
     list[#list + 1] = { label = "Deferred." .. name, fn = Deferred[name], arity = math.max(arity, 1),
@@ -253,11 +263,15 @@ function outside.fixture(kind, made)
     task.main(function() f = task.current() task.suspend() end)
   elseif kind == "sleeping" then
     task.main(function() f = task.current() task.sleep(1e9) end)
-  elseif kind == "grouping" then
+  elseif kind == "grouping" or kind == "waiting" then
     local s2
     task.main(function() s2 = task.current() task.suspend() end)
     made[#made + 1] = s2
-    task.main(function() f = task.current() core.gather({ s2 }, fnv) end)
+    if kind == "grouping" then
+      task.main(function() f = task.current() core.gather({ s2 }, fnv) end)
+    else
+      task.main(function() f = task.current() task.wait(s2) end)
+    end
   end
   made[#made + 1] = f
   return f
@@ -284,6 +298,10 @@ function inside.fixture(kind, made)
     local s2 = task.fork(suspender)
     made[#made + 1] = s2
     f, turn = task.fork(function() core.gather({ s2 }, fnv) end), true
+  elseif kind == "waiting" then
+    local s2 = task.fork(suspender)
+    made[#made + 1] = s2
+    f, turn = task.fork(function() task.wait(s2) end), true
   end
   made[#made + 1] = f
   return f, turn
@@ -326,6 +344,8 @@ local function resolve_late(combo, n, args, made)
       local k = F.KINDS[combo[i]].fixture
       if k == "current" then
         args[i] = task.current()
+      elseif k == "self_array" then
+        args[i] = { task.current() }
       else
         if queued == nil then
           queued = task.fork(body_ret)
@@ -349,7 +369,8 @@ end
 local function each_combo(e, ctx_name, visit, max_arity)
   local kinds = {}
   for i, k in ipairs(F.KINDS) do
-    if not (k.inside_only and ctx_name ~= "inside") and (e.tables or not k.tables) then
+    if not (k.inside_only and ctx_name ~= "inside") and (e.tables or not k.tables)
+      and (e.fields or not k.fields) then
       kinds[#kinds + 1] = i
     end
   end
@@ -357,7 +378,7 @@ local function each_combo(e, ctx_name, visit, max_arity)
   if e.only_forks then
     first = {}
     for _, i in ipairs(kinds) do
-      if F.KINDS[i].fixture and not F.KINDS[i].tables then first[#first + 1] = i end
+      if F.KINDS[i].fixture and not F.KINDS[i].tables and not F.KINDS[i].fields then first[#first + 1] = i end
     end
   elseif e.only_deferred then
     first = {}
@@ -366,10 +387,18 @@ local function each_combo(e, ctx_name, visit, max_arity)
     end
   end
   local min = (e.only_forks or e.only_deferred) and 1 or 0
+  -- From the third argument on, only the plain kinds (every Lua type and
+  -- the Forks done, failed, idle, suspended and current): the "rich" ones
+  -- and the field names are for the first two, which keeps the three-
+  -- argument functions to ~15,000 combinations each.
+  local later = {}
+  for _, i in ipairs(kinds) do
+    if not F.KINDS[i].rich and not F.KINDS[i].fields then later[#later + 1] = i end
+  end
   local combo = {}
   local function rec(pos, n)
     if pos > n then return visit(combo, n) end
-    for _, i in ipairs(pos == 1 and first or kinds) do
+    for _, i in ipairs(pos == 1 and first or pos == 2 and kinds or later) do
       combo[pos] = i
       rec(pos + 1, n)
     end
