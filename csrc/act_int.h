@@ -87,6 +87,7 @@ enum act_state {
   ACT_RUNNING,  /* being resumed (it or a task it resumed is running) */
   ACT_WAITING,  /* suspended in an operation, see act_wait */
   ACT_CLOSING,  /* being exited: its to-be-closed variables run */
+  ACT_ABORTING, /* being aborted: its join's members are aborted first */
   ACT_FINISHED
 };
 

@@ -501,7 +501,7 @@ void act__abort(lua_State *L, act_fork *f, int err) {
   int i, top, n, raw;
   err = lua_absindex(L, err);
   if (f->state == ACT_FINISHED || f->state == ACT_RUNNING ||
-      f->state == ACT_CLOSING)
+      f->state == ACT_CLOSING || f->state == ACT_ABORTING)
     return;
   if (!(f->flags & ACT_F_STARTED)) {
     settle_unstarted(L, f, 0, err, 1);
@@ -510,9 +510,11 @@ void act__abort(lua_State *L, act_fork *f, int err) {
   top = lua_gettop(L);
   raw = f->wait == ACT_W_RAW;
   n = detach(L, f, 1);
+  /* Out of every queue, f waits for this abort alone: the members' cleanup
+     may run code that aborts, exits, resumes or wakes f; all leave it be. */
+  f->state = ACT_ABORTING;
   for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
   lua_settop(L, top);
-  if (f->state == ACT_FINISHED) return;  /* a member's cleanup exited it */
   f->wait = raw ? ACT_W_RAW : ACT_W_NONE;
   lua_pushvalue(L, err);
   arm_raise(L, f);
@@ -530,7 +532,7 @@ void act__exit(lua_State *L, act_fork *f, int first, int n) {
   int status;
   first = lua_absindex(L, first);
   if (f->state == ACT_FINISHED || f->state == ACT_RUNNING ||
-      f->state == ACT_CLOSING)
+      f->state == ACT_CLOSING || f->state == ACT_ABORTING)
     return;
   if (!(f->flags & ACT_F_STARTED)) {
     settle_unstarted(L, f, 1, first, n);
