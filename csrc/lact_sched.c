@@ -492,33 +492,56 @@ static int detach(lua_State *L, act_fork *f, int push) {
   return n;
 }
 
+static int abortable(const act_fork *f) {
+  return f != NULL && f->state != ACT_FINISHED && f->state != ACT_RUNNING &&
+         f->state != ACT_CLOSING && f->state != ACT_ABORTING;
+}
+
 /*
-** Raises the error at `err` in f (see task.abort). A task that is running
-** (or resuming the running one) or closing is left alone: the Lua
-** function refuses those before calling here.
+** Raises the error at `err` in f (see task.abort), and in the members of
+** its join, group or all, and theirs, and so on down. Without recursion,
+** so that no depth of nested joins can overflow the C stack: the tree is
+** detached breadth first, each task held in ACT_ABORTING on the Lua stack
+** of L (their cleanup may run code that aborts, exits, resumes or wakes
+** them: all leave them be), then resumed from the last, members before
+** their owners. A task that is running (or resuming the running one) or
+** closing is left alone: the Lua function refuses those before.
 */
 void act__abort(lua_State *L, act_fork *f, int err) {
-  int i, top, n, raw;
+  int i, base;
   err = lua_absindex(L, err);
-  if (f->state == ACT_FINISHED || f->state == ACT_RUNNING ||
-      f->state == ACT_CLOSING || f->state == ACT_ABORTING)
-    return;
+  if (!abortable(f)) return;
   if (!(f->flags & ACT_F_STARTED)) {
     settle_unstarted(L, f, 0, err, 1);
     return;
   }
-  top = lua_gettop(L);
-  raw = f->wait == ACT_W_RAW;
-  n = detach(L, f, 1);
-  /* Out of every queue, f waits for this abort alone: the members' cleanup
-     may run code that aborts, exits, resumes or wakes f; all leave it be. */
-  f->state = ACT_ABORTING;
-  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
-  lua_settop(L, top);
-  f->wait = raw ? ACT_W_RAW : ACT_W_NONE;
-  lua_pushvalue(L, err);
-  arm_raise(L, f);
-  act__resume(L, f);
+  base = lua_gettop(L);
+  luaL_checkstack(L, 2, "aborting");
+  act__pushfork(L, f);
+  for (i = base + 1; i <= lua_gettop(L); i++) {  /* owners first */
+    act_fork *g = lua_touserdata(L, i);
+    if (!abortable(g)) {
+      g = NULL;
+    } else if (!(g->flags & ACT_F_STARTED)) {
+      settle_unstarted(L, g, 0, err, 1);
+      g = NULL;
+    } else {
+      detach(L, g, 1);  /* pushes its members, to abort in their turn */
+      g->state = ACT_ABORTING;
+    }
+    if (g == NULL) {
+      lua_pushnil(L);
+      lua_replace(L, i);
+    }
+  }
+  for (i = lua_gettop(L); i > base; i--) {  /* members first */
+    act_fork *g = lua_touserdata(L, i);
+    if (g == NULL || g->state != ACT_ABORTING) continue;
+    lua_pushvalue(L, err);
+    arm_raise(L, g);
+    act__resume(L, g);
+  }
+  lua_settop(L, base);
 }
 
 /*
