@@ -15,6 +15,8 @@ local task = require "actress"
 local F = require "spec.fuzz_helpers"
 local EH = require "spec.effects_helpers"
 
+local pack = table.pack
+
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"
 
 local function shell_quote(v)
@@ -194,6 +196,68 @@ describe("random sequences of operations", function()
     assert(code ~= 124, "send never returned (killed by timeout after 5 s)")
     assert(out:find("^OK"), "the child failed: " .. out)
   end)
+end)
+
+-- Corners that the combinations above do not reach (bench/coverage showed
+-- them never run).
+describe("corners", function()
+  setup(function()
+    task.set_clock("manual")
+  end)
+  teardown(function()
+    task.on_error(nil)
+    task.drain()
+    task.set_clock("system")
+  end)
+
+  it("fork, spawn, main and run keep at most 250 arguments for a task, and say so beyond", function()
+    local args = {}
+    for i = 1, 251 do args[i] = i end
+    local function sum(...)
+      local s = 0
+      for i = 1, select("#", ...) do s = s + select(i, ...) end
+      return s
+    end
+    assert.equal(250 * 251 // 2, task.run(sum, table.unpack(args, 1, 250)))
+    for _, name in ipairs { "fork", "spawn", "main", "run" } do
+      local ok, err = pcall(task[name], sum, table.unpack(args, 1, 251))
+      assert.is_false(ok, name)
+      assert.matches("actress: too many arguments for a task (at most 250)", err, 1, true)
+    end
+    task.run(function()
+      local ok, err = pcall(task.fork, sum, table.unpack(args, 1, 251))
+      assert(not ok and err:find("too many arguments", 1, true))
+    end)
+    assert.equal(0, task.stats().ready)
+  end)
+
+  it("wait(v) whose then_ raises: the error comes out of wait, and the task goes on", function()
+    local E = {}
+    local r = pack(task.run(function()
+      local ok, err = pcall(task.wait, { then_ = function() error(E) end })
+      local later = task.wait(task.fork(function() task.sleep(1) return "later" end))
+      return ok, rawequal(err, E), later
+    end))
+    assert.same({ n = 3, false, true, "later" }, r)
+    local s = task.stats()
+    assert.equal(0, s.ready)
+  end)
+
+  it("an error handler that fails with an error that cannot be printed is reported, and the scheduler goes on",
+    function()
+      local out, err, code = EH.run_lua([[
+        local task = require "actress"
+        task.on_error(function()
+          error(setmetatable({}, { __tostring = function() error("no text") end }))
+        end)
+        task.main(function() error("boom") end)
+        task.on_error(nil)
+        print(task.run(function() return "alive" end))
+      ]])
+      assert.equal(0, code)
+      assert.equal("alive\n", out)
+      assert.matches("actress: the error handler failed", err, 1, true)
+    end)
 end)
 
 describe("random timers", function()
