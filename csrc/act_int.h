@@ -110,6 +110,7 @@ enum act_wait {
 #define ACT_F_PIPES 0x10     /* its members' messages flow through it */
 #define ACT_F_FAILFAST 0x20  /* a failing member fails it at once */
 #define ACT_F_SETTLED 0x40   /* a foreign awaitable settled (ACT_W_AWAIT) */
+#define ACT_F_VISITED 0x80   /* collected by the abort under way */
 
 /*
 ** One membership: `owner` waits for `member`. A link is in the member's

@@ -515,28 +515,50 @@ void act__abort(lua_State *L, act_fork *f, int err) {
     settle_unstarted(L, f, 0, err, 1);
     return;
   }
+  /* 1. Collect the tree, breadth first, owners before their members,
+     changing nothing yet: if it does not fit on the stack, nothing is
+     lost. */
   base = lua_gettop(L);
   luaL_checkstack(L, 2, "aborting");
   act__pushfork(L, f);
-  for (i = base + 1; i <= lua_gettop(L); i++) {  /* owners first */
+  f->flags |= ACT_F_VISITED;  /* joins may make cycles: each task once */
+  for (i = base + 1; i <= lua_gettop(L); i++) {
     act_fork *g = lua_touserdata(L, i);
-    if (!abortable(g)) {
-      g = NULL;
-    } else if (!(g->flags & ACT_F_STARTED)) {
-      settle_unstarted(L, g, 0, err, 1);
-      g = NULL;
-    } else {
-      detach(L, g, 1);  /* pushes its members, to abort in their turn */
-      g->state = ACT_ABORTING;
-    }
-    if (g == NULL) {
-      lua_pushnil(L);
-      lua_replace(L, i);
+    act_node *n;
+    if (!abortable(g) || !(g->flags & ACT_F_STARTED) ||
+        !(g->flags & ACT_F_PIPES))
+      continue;  /* only join, group and all own their members */
+    for (n = g->members.next; n != &g->members; n = n->next) {
+      act_fork *m = act_container_of(n, act_link, in_owner)->member;
+      if (!abortable(m) || (m->flags & ACT_F_VISITED)) continue;
+      if (!lua_checkstack(L, 2)) {
+        for (i = base + 1; i <= lua_gettop(L); i++)
+          ((act_fork *)lua_touserdata(L, i))->flags &=
+            (unsigned char)~ACT_F_VISITED;
+        lua_settop(L, base);
+        luaL_error(L, "actress: abort: too many tasks to abort at once "
+                      "for the Lua stack");
+      }
+      act__pushfork(L, m);
+      m->flags |= ACT_F_VISITED;
     }
   }
-  for (i = lua_gettop(L); i > base; i--) {  /* members first */
+  /* 2. Detach them all: each waits for this abort alone meanwhile. */
+  for (i = base + 1; i <= lua_gettop(L); i++) {
     act_fork *g = lua_touserdata(L, i);
-    if (g == NULL || g->state != ACT_ABORTING) continue;
+    g->flags &= (unsigned char)~ACT_F_VISITED;
+    if (!abortable(g)) continue;
+    if (!(g->flags & ACT_F_STARTED)) {
+      settle_unstarted(L, g, 0, err, 1);
+      continue;
+    }
+    detach(L, g, 0);
+    g->state = ACT_ABORTING;
+  }
+  /* 3. Resume them, members first. */
+  for (i = lua_gettop(L); i > base; i--) {
+    act_fork *g = lua_touserdata(L, i);
+    if (g->state != ACT_ABORTING) continue;
     lua_pushvalue(L, err);
     arm_raise(L, g);
     act__resume(L, g);
@@ -602,8 +624,11 @@ static act_fork *message_target(act_fork *f) {
 */
 void act__route(lua_State *L, act_fork *from) {
   int base = lua_gettop(L) - 1;  /* below the message */
+  size_t hops = 0, limit = from->rt->live + 1;
   act_fork *to;
-  while ((to = message_target(from)) != NULL) {
+  /* More hops than live tasks: the joins make a cycle (a joins b, b joins
+     a), which no message leaves; it is dropped. */
+  while ((to = message_target(from)) != NULL && hops++ < limit) {
     if (to->transform) {
       if (!lua_checkstack(L, 3)) luaL_error(L, "actress: message chain too long");
       act__pushfork(L, to);  /* stays on the stack: keeps `to` alive */
