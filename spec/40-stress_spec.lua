@@ -205,8 +205,12 @@ if INPROCESS then run_seeds = run_seeds_here end
 local function explain(res, what, mode)
   local lines = { ("%d failure(s) in %s:"):format(#res.failures, what) }
   local first_of, order = {}, {}
-  for _, f in ipairs(res.failures) do
-    lines[#lines + 1] = ("  seed %d%s: %s"):format(f.seed, f.ambiguous and " (model abstains)" or "", f.kind)
+  for x, f in ipairs(res.failures) do
+    if x <= 60 then
+      lines[#lines + 1] = ("  seed %d%s: %s"):format(f.seed, f.ambiguous and " (model abstains)" or "", f.kind)
+    elseif x == 61 then
+      lines[#lines + 1] = ("  ... and %d more"):format(#res.failures - 60)
+    end
     if not first_of[f.seed] and f.kind ~= "gave up" then
       first_of[f.seed] = f
       order[#order + 1] = f
