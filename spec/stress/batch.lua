@@ -37,7 +37,7 @@ for seed = first, first + count - 1 do
   for _, f in ipairs(fails) do
     io.stdout:write(("F %d %d %s\t%s\n"):format(seed, exp.ambiguous and 1 or 0, oneline(f.kind), oneline(f.msg)))
   end
-  for _, rep in ipairs(exp.default_reports or {}) do
+  for _, rep in ipairs(got.skipped and {} or exp.default_reports or {}) do
     io.stdout:write(("R %d %s\t%s\n"):format(seed, rep.fork and rep.fork.name or "", oneline(tostring(rep.err))))
   end
 end

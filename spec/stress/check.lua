@@ -423,6 +423,7 @@ local function describe_op(op)
   if k == "reject" then return ("d%d:reject(r%d)"):format(op.d, op.id) end
   if k == "abort" then return ("abort(t%d, a%d)"):format(op.t, op.id) end
   if k == "exit" then
+    if op.nv == 0 and op.id % 2 == 0 then return ("terminate(t%d)"):format(op.t) end
     local v = vals(op.id, op.nv)
     return ("exit(t%d%s)"):format(op.t, v ~= "" and ", " .. v or "")
   end
@@ -461,6 +462,9 @@ end
 --- The program as readable Lua-like pseudo-code.
 function check.pseudo(prog)
   local out = { ("-- seed %d; deferreds d1..d%d; every send(m) sends { from = <task>, seq = <n> }"):format(prog.seed, prog.nd) }
+  if prog.handler_raise then
+    out[#out + 1] = "-- the on_error handler raises when the task's number and the length of the error's name have the same parity"
+  end
   local ids = {}
   for i in pairs(prog.tasks) do ids[#ids + 1] = i end
   table.sort(ids)
@@ -479,7 +483,7 @@ function check.pseudo(prog)
     else what = describe_op(ev) end
     out[#out + 1] = ("--   at %s: %s"):format(ftime(ev.at), what)
   end
-  out[#out + 1] = "--   then drain(); abort every unfinished task with 'stop' and drain again (up to 6 times)"
+  out[#out + 1] = "--   then drain(); abort every unfinished task with 'stop' and drain again, until all have finished"
   return table.concat(out, "\n")
 end
 

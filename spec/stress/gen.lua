@@ -17,7 +17,7 @@
 --   fork{t, how = "fork"|"spawn"}  join{t, collect}  group{ts, collect}
 --   all{ts, collect}  loop{init, steps, next_err}  wait_fork{t}
 --   suspend  resume{t}  wait_d{d}  resolve{d, nv}  reject{d}
---   abort{t}  exit{t, nv}  then_{t, raise_ok, raise_err}
+--   abort{t}  exit{t, nv} (terminate when nv == 0 and id is even)  then_{t, raise_ok, raise_err}
 --   try{body}  scope{body, cleanup = {send, raise, sleep, resume}}
 --   error  return{nv}
 -- collect: nil (plain), "pass" or "drop": the op runs under task.map, which

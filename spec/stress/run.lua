@@ -420,7 +420,11 @@ function run.execute(api, prog, opts)
     local f = handle(i, op.t)
     if not f then return end
     count("exit " .. state_of(op.t))
-    api.exit(f, values(op.id, op.nv))
+    if op.nv == 0 and op.id % 2 == 0 then
+      api.terminate(f)  -- exit(f) with no values
+    else
+      api.exit(f, values(op.id, op.nv))
+    end
     hist(i, "exited t" .. op.t)
   end
 
@@ -557,7 +561,11 @@ function run.execute(api, prog, opts)
   function driver.exit(ev)
     if H[ev.t] then
       count("exit " .. state_of(ev.t))
-      api.exit(H[ev.t], values(ev.id, ev.nv))
+      if ev.nv == 0 and ev.id % 2 == 0 then
+        api.terminate(H[ev.t])
+      else
+        api.exit(H[ev.t], values(ev.id, ev.nv))
+      end
     end
   end
 
@@ -593,12 +601,14 @@ function run.execute(api, prog, opts)
   step("drain", api.drain)
 
   -- Leftovers (suspended, sleeping forever, waiting for each other or for a
-  -- deferred nobody settles) are aborted until every fork has finished.
+  -- deferred nobody settles) are aborted until every fork has finished. A task
+  -- may catch the abort and suspend again, but each time in an operation of
+  -- its own (or a cleanup's sleep), so there are at most that many rounds.
   local stop = N("stop")
   local ids = {}
   for i in pairs(prog.tasks) do ids[#ids + 1] = i end
   table.sort(ids)
-  for round = 1, 6 do
+  for round = 1, prog.nid + 6 do
     local any = false
     for _, i in ipairs(ids) do
       local f = H[i]
