@@ -1,12 +1,13 @@
 -- spec/stress/batch.lua: runs a range of seeds in this interpreter and reports
 -- on stdout, one record per line (spec/40-stress_spec.lua reads them):
 --   S <seed>                              before each seed (so a crash can be placed)
---   F <seed> <ambiguous 0|1> <kind> \t <message with \n as \\n>
+--   F <seed> <abstains 0|1> <kind> \t <message with \n as \\n>
 --   R <seed> <fork name> \t <message>      a report the model expects from the
 --                                          default error handler (on stderr)
+--   A <seed>                              the model abstains (ambiguous or
+--                                          undefined): no R lines for this seed
 --   C <count> <coverage key>               at the end, summed over the seeds
---   D <seeds> <ops> <seconds> <ambiguous> <undefined>  at the end (undefined:
---                                          not run against actress, see model.lua)
+--   D <seeds> <ops> <seconds> <ambiguous> <undefined>  at the end
 -- and, on stderr, "stress: seed <seed>" before each seed, so that what the core
 -- prints there (default error reports, sanitizer reports) can be placed too.
 --   lua5.4 spec/stress/batch.lua FIRST COUNT [handler_raise]
@@ -32,13 +33,17 @@ for seed = first, first + count - 1 do
   local fails, got, exp = check.program(prog)
   ops = ops + (got.ops or 0)
   if exp.ambiguous then ambiguous = ambiguous + 1 end
-  if got.skipped then undefined = undefined + 1 end
+  if exp.undefined then undefined = undefined + 1 end
   for k, v in pairs(got.cover or {}) do cover[k] = (cover[k] or 0) + v end
   for _, f in ipairs(fails) do
-    io.stdout:write(("F %d %d %s\t%s\n"):format(seed, exp.ambiguous and 1 or 0, oneline(f.kind), oneline(f.msg)))
+    io.stdout:write(("F %d %d %s\t%s\n"):format(seed, (exp.ambiguous or exp.undefined) and 1 or 0, oneline(f.kind), oneline(f.msg)))
   end
-  for _, rep in ipairs(got.skipped and {} or exp.default_reports or {}) do
-    io.stdout:write(("R %d %s\t%s\n"):format(seed, rep.fork and rep.fork.name or "", oneline(tostring(rep.err))))
+  if exp.ambiguous or exp.undefined then
+    io.stdout:write(("A %d\n"):format(seed))
+  else
+    for _, rep in ipairs(exp.default_reports or {}) do
+      io.stdout:write(("R %d %s\t%s\n"):format(seed, rep.fork and rep.fork.name or "", oneline(tostring(rep.err))))
+    end
   end
 end
 

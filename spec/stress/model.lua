@@ -315,10 +315,11 @@ function model.new()
   end
 
   -- Message m from `from`, up the chain of last piping joiners. In a cycle of
-  -- joins (A joins B, B is in a group of A) the chain has no end: the contract
-  -- does not say where such a message goes (actress loops in send forever), so
-  -- the model drops it and marks the run undefined (M.undefined); the spec does
-  -- not run such a program against actress.
+  -- joins (A joins B, B is in a group of A) the chain has no end, and the
+  -- contract does not say where such a message goes. The model drops it when
+  -- it comes back to a task it passed, and marks the run undefined
+  -- (M.undefined): the spec checks only the universal invariants of such a run
+  -- (the message must not reach any receiver twice, among others).
   local function route(from, m)
     local seen = { [from] = true }
     while true do
