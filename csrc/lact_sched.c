@@ -617,6 +617,36 @@ static act_fork *message_target(act_fork *f) {
 }
 
 /*
+** How many hops a message from `from` may take: to the end of the chain,
+** or, when joins make a cycle (a joins b, b is in a group of a), up to the
+** last task before the chain comes back to one it passed, so that no task
+** receives a message twice. Brent's cycle detection: no marks to clean up
+** if a transform raises, no allocation.
+*/
+static size_t route_length(act_fork *from) {
+  size_t power = 1, lambda = 1, mu = 0, i;
+  act_fork *tortoise = from, *hare = message_target(from);
+  while (hare != NULL && hare != tortoise) {
+    if (power == lambda) {  /* start a new power of two */
+      tortoise = hare;
+      power *= 2;
+      lambda = 0;
+    }
+    hare = message_target(hare);
+    lambda++;
+  }
+  if (hare == NULL) return (size_t)-1;  /* no cycle: up to the end */
+  tortoise = hare = from;  /* the cycle has length lambda; find its start */
+  for (i = 0; i < lambda; i++) hare = message_target(hare);
+  while (tortoise != hare) {
+    tortoise = message_target(tortoise);
+    hare = message_target(hare);
+    mu++;
+  }
+  return mu + lambda - 1;  /* the distinct tasks on the way, but `from` */
+}
+
+/*
 ** Delivers the message at the top of L, sent by `from`, up the join
 ** chain; pops it. A joiner with a transform (task.map) passes on what
 ** the transform returns, and drops the message on nil. Transforms run
@@ -624,11 +654,9 @@ static act_fork *message_target(act_fork *f) {
 */
 void act__route(lua_State *L, act_fork *from) {
   int base = lua_gettop(L) - 1;  /* below the message */
-  size_t hops = 0, limit = from->rt->live + 1;
+  size_t hops = route_length(from);
   act_fork *to;
-  /* More hops than live tasks: the joins make a cycle (a joins b, b joins
-     a), which no message leaves; it is dropped. */
-  while ((to = message_target(from)) != NULL && hops++ < limit) {
+  while (hops-- > 0 && (to = message_target(from)) != NULL) {
     if (to->transform) {
       if (!lua_checkstack(L, 3)) luaL_error(L, "actress: message chain too long");
       act__pushfork(L, to);  /* stays on the stack: keeps `to` alive */

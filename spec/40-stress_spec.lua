@@ -76,7 +76,7 @@ end
 --   failures = { { seed, kind, msg, ambiguous }... }, ops, seeds, seconds,
 --   ambiguous, cover = { key = n }, crashes
 local function run_seeds(first, count, mode)
-  local res = { failures = {}, ops = 0, seeds = 0, seconds = 0, ambiguous = 0, undefined = 0, cover = {}, crashes = 0 }
+  local res = { failures = {}, ops = 0, seeds = 0, seconds = 0, ambiguous = 0, cover = {}, crashes = 0 }
   local last = first + count - 1
   local from = first
   local function fail(seed, kind, msg, ambiguous)
@@ -109,12 +109,11 @@ local function run_seeds(first, count, mode)
         local n, key = rest:match("^(%d+) (.*)$")
         res.cover[key] = (res.cover[key] or 0) + tonumber(n)
       elseif tag == "D" then
-        local n, ops, secs, amb, undef = rest:match("^(%d+) (%d+) ([%d.]+) (%d+) (%d+)$")
+        local n, ops, secs, amb = rest:match("^(%d+) (%d+) ([%d.]+) (%d+)$")
         res.seeds = res.seeds + tonumber(n)
         res.ops = res.ops + tonumber(ops)
         res.seconds = res.seconds + tonumber(secs)
         res.ambiguous = res.ambiguous + tonumber(amb)
-        res.undefined = res.undefined + tonumber(undef)
         done = true
       end
     end
@@ -185,17 +184,16 @@ end
 
 -- The same in this interpreter (ACTRESS_STRESS_INPROCESS).
 local function run_seeds_here(first, count, mode)
-  local res = { failures = {}, ops = 0, seeds = 0, seconds = 0, ambiguous = 0, undefined = 0, cover = {}, crashes = 0 }
+  local res = { failures = {}, ops = 0, seeds = 0, seconds = 0, ambiguous = 0, cover = {}, crashes = 0 }
   local t0 = os.clock()
   for seed = first, first + count - 1 do
     local fails, got, exp = check.program(check.generate(seed, { handler_raise = mode == "handler_raise" or nil }))
     res.seeds = res.seeds + 1
     res.ops = res.ops + (got.ops or 0)
     if exp.ambiguous then res.ambiguous = res.ambiguous + 1 end
-    if exp.undefined then res.undefined = res.undefined + 1 end
     for k, v in pairs(got.cover or {}) do res.cover[k] = (res.cover[k] or 0) + v end
     for _, f in ipairs(fails) do
-      res.failures[#res.failures + 1] = { seed = seed, kind = f.kind, msg = f.msg, ambiguous = (exp.ambiguous or exp.undefined) and true }
+      res.failures[#res.failures + 1] = { seed = seed, kind = f.kind, msg = f.msg, ambiguous = exp.ambiguous and true }
     end
   end
   res.seconds = os.clock() - t0
@@ -268,8 +266,8 @@ describe("stress: random programs against the reference model", function()
   it(("%d seeds from %d: actress agrees with the model and keeps the invariants"):format(SEEDS, FIRST), function()
     local t0 = os.time()
     local res = run_seeds(FIRST, SEEDS)
-    say("stress: %d seeds (%d..%d), %d operations, %.1f s of CPU (%d s wall); the model abstains on %d (ambiguous) and %d (undefined: a message round a join cycle); %d failure(s)",
-      res.seeds, FIRST, FIRST + SEEDS - 1, res.ops, res.seconds, os.time() - t0, res.ambiguous, res.undefined, #res.failures)
+    say("stress: %d seeds (%d..%d), %d operations, %.1f s of CPU (%d s wall); the model abstains on %d (ambiguous); %d failure(s)",
+      res.seeds, FIRST, FIRST + SEEDS - 1, res.ops, res.seconds, os.time() - t0, res.ambiguous, #res.failures)
     say("stress: coverage: %s", coverage_line(res.cover))
     if #res.failures > 0 then
       error(explain(res, ("seeds %d..%d"):format(FIRST, FIRST + SEEDS - 1)), 0)

@@ -315,11 +315,9 @@ function model.new()
   end
 
   -- Message m from `from`, up the chain of last piping joiners. In a cycle of
-  -- joins (A joins B, B is in a group of A) the chain has no end, and the
-  -- contract does not say where such a message goes. The model drops it when
-  -- it comes back to a task it passed, and marks the run undefined
-  -- (M.undefined): the spec checks only the universal invariants of such a run
-  -- (the message must not reach any receiver twice, among others).
+  -- joins (A joins B, B is in a group of A) the chain has no end: the message
+  -- stops before it comes back to a task it passed (the sender included), so
+  -- that no task receives it twice (README, "Decisions").
   local function route(from, m)
     local seen = { [from] = true }
     while true do
@@ -332,11 +330,7 @@ function model.new()
         end
       end
       if not to then return end
-      if seen[to] then
-        M.undefined = M.undefined or ("a message goes round a cycle of joins through %s"):format(
-          to.name ~= "" and to.name or ("fork " .. to.id))
-        return
-      end
+      if seen[to] then return end
       seen[to] = true
       if to.transform then
         m = to.transform(m)
