@@ -131,19 +131,20 @@ void act__link(lua_State *L, act_fork *owner, act_fork *member) {
 }
 
 /*
-** Unlinks `owner` from all its members. If `push` is set, pushes each
-** member that has not finished on L (they are anchored, so they can be
-** pushed) and returns how many.
+** Unlinks `owner` from all its members. If `list` is not 0, it is the
+** stack index of a table: each member that has not finished (they are
+** anchored, so they can be pushed) is appended to it, and the function
+** returns how many. A table, not the stack: a group may have more
+** members than a Lua stack has slots.
 */
-static int unlink_members(lua_State *L, act_fork *owner, int push) {
+static int unlink_members(lua_State *L, act_fork *owner, int list) {
   act_runtime *rt = owner->rt;
   int n = 0;
   while (!act_list_empty(&owner->members)) {
     act_link *k = act_container_of(owner->members.next, act_link, in_owner);
-    if (push && k->member->state != ACT_FINISHED) {
-      luaL_checkstack(L, 2, "too many members");
+    if (list != 0 && k->member->state != ACT_FINISHED) {
       act__pushfork(L, k->member);
-      n++;
+      lua_rawseti(L, list, ++n);
     }
     link_release(rt, k);
   }
@@ -376,12 +377,18 @@ void act__start(lua_State *L, act_fork *f, int idx) {
 
 /* The group `owner` waits on failed with the error at `err`. */
 static void fail_owner(lua_State *L, act_fork *owner, int err) {
-  int i, top = lua_gettop(L);
-  int n = unlink_members(L, owner, 1);
+  int i, n, top = lua_gettop(L);
+  luaL_checkstack(L, 3, "failing a group");
+  lua_newtable(L);
+  n = unlink_members(L, owner, top + 1);
   lua_pushvalue(L, err);
   arm_raise(L, owner);
   act__enqueue(owner->rt, owner);
-  for (i = 1; i <= n; i++) act__abort(L, lua_touserdata(L, top + i), err);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, top + 1, i);
+    act__abort(L, lua_touserdata(L, -1), err);
+    lua_pop(L, 1);
+  }
   lua_settop(L, top);
 }
 
@@ -468,20 +475,16 @@ static void settle_unstarted(lua_State *L, act_fork *f, int ok, int first,
 
 /*
 ** Takes f out of whatever it waits in (queue, timer, members, awaitable)
-** and drops the values its next resume would have received. With `push`,
-** pushes the members of its join or group still running on L and returns
-** how many (the caller passes an abort on to them).
+** and drops the values its next resume would have received.
 */
-static int detach(lua_State *L, act_fork *f, int push) {
+static void detach(lua_State *L, act_fork *f) {
   act_runtime *rt = f->rt;
-  int n;
   if (f->state == ACT_QUEUED)
     act__dequeue(rt, f);
   else if (f->state == ACT_WAITING)
     rt->waiting--;
   act_heap_remove(&rt->timers, &f->timer);
-  /* join, group and all own their members; wait(fork) does not */
-  n = unlink_members(L, f, push && (f->flags & ACT_F_PIPES));
+  unlink_members(L, f, 0);
   f->await_seq++;
   f->flags &= (unsigned char)~(ACT_F_SETTLED | ACT_F_RAISE);
   if (f->nresume > 0) {
@@ -489,7 +492,6 @@ static int detach(lua_State *L, act_fork *f, int push) {
     f->nresume = 0;
   }
   if (f->wait == ACT_W_RAW) lua_sethook(f->co, NULL, 0, 0);
-  return n;
 }
 
 static int abortable(const act_fork *f) {
@@ -497,73 +499,113 @@ static int abortable(const act_fork *f) {
          f->state != ACT_CLOSING && f->state != ACT_ABORTING;
 }
 
+/* Does g own members an abort must pass on to? (join, group and all own
+   their members; wait(fork) does not.) */
+static int owns_members(const act_fork *g) {
+  return abortable(g) && (g->flags & ACT_F_STARTED) &&
+         (g->flags & ACT_F_PIPES) && !act_list_empty(&g->members);
+}
+
+/* The fork at index i of the table at stack index t, which keeps it. */
+static act_fork *fork_at(lua_State *L, int t, lua_Integer i) {
+  act_fork *f;
+  lua_rawgeti(L, t, i);
+  f = (act_fork *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return f;
+}
+
 /*
-** Raises the error at `err` in f (see task.abort), and in the members of
-** its join, group or all, and theirs, and so on down. Without recursion,
-** so that no depth of nested joins can overflow the C stack: the tree is
-** detached breadth first, each task held in ACT_ABORTING on the Lua stack
-** of L (their cleanup may run code that aborts, exits, resumes or wakes
-** them: all leave them be), then resumed from the last, members before
-** their owners. A task that is running (or resuming the running one) or
-** closing is left alone: the Lua function refuses those before.
+** collect_tree(list): list holds a task to abort (marked ACT_F_VISITED);
+** appends the members of its join, group or all, theirs, and so on down,
+** breadth first, each task once (joins may make cycles), changing nothing
+** else. Returns how many there are. Run under lua_pcall: if memory runs
+** out, the caller clears the marks and nothing is lost.
 */
-void act__abort(lua_State *L, act_fork *f, int err) {
-  int i, base;
-  err = lua_absindex(L, err);
-  if (!abortable(f)) return;
-  if (!(f->flags & ACT_F_STARTED)) {
-    settle_unstarted(L, f, 0, err, 1);
-    return;
-  }
-  /* 1. Collect the tree, breadth first, owners before their members,
-     changing nothing yet: if it does not fit on the stack, nothing is
-     lost. */
-  base = lua_gettop(L);
-  luaL_checkstack(L, 2, "aborting");
-  act__pushfork(L, f);
-  f->flags |= ACT_F_VISITED;  /* joins may make cycles: each task once */
-  for (i = base + 1; i <= lua_gettop(L); i++) {
-    act_fork *g = lua_touserdata(L, i);
-    act_node *n;
-    if (!abortable(g) || !(g->flags & ACT_F_STARTED) ||
-        !(g->flags & ACT_F_PIPES))
-      continue;  /* only join, group and all own their members */
-    for (n = g->members.next; n != &g->members; n = n->next) {
-      act_fork *m = act_container_of(n, act_link, in_owner)->member;
+static int collect_tree(lua_State *L) {
+  lua_Integer i, n = 1;
+  for (i = 1; i <= n; i++) {
+    act_fork *g = fork_at(L, 1, i);
+    act_node *k;
+    if (!owns_members(g)) continue;
+    for (k = g->members.next; k != &g->members; k = k->next) {
+      act_fork *m = act_container_of(k, act_link, in_owner)->member;
       if (!abortable(m) || (m->flags & ACT_F_VISITED)) continue;
-      if (!lua_checkstack(L, 2)) {
-        for (i = base + 1; i <= lua_gettop(L); i++)
-          ((act_fork *)lua_touserdata(L, i))->flags &=
-            (unsigned char)~ACT_F_VISITED;
-        lua_settop(L, base);
-        luaL_error(L, "actress: abort: too many tasks to abort at once "
-                      "for the Lua stack");
-      }
       act__pushfork(L, m);
+      lua_rawseti(L, 1, ++n);
       m->flags |= ACT_F_VISITED;
     }
   }
-  /* 2. Detach them all: each waits for this abort alone meanwhile. */
-  for (i = base + 1; i <= lua_gettop(L); i++) {
-    act_fork *g = lua_touserdata(L, i);
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* Abort, first step for one task: settled at once if it never started,
+   else detached and held in ACT_ABORTING. */
+static void hold_aborting(lua_State *L, act_fork *g, int err) {
+  if (!abortable(g)) return;
+  if (!(g->flags & ACT_F_STARTED)) {
+    settle_unstarted(L, g, 0, err, 1);
+    return;
+  }
+  detach(L, g);
+  g->state = ACT_ABORTING;
+}
+
+/* Abort, second step: resumes a held task with the error raised in it. */
+static void raise_held(lua_State *L, act_fork *g, int err) {
+  if (g->state != ACT_ABORTING) return;
+  lua_pushvalue(L, err);
+  arm_raise(L, g);
+  act__resume(L, g);
+}
+
+/*
+** Raises the error at `err` in f (see task.abort), and in the members of
+** its join, group or all, and theirs, and so on down. Without recursion,
+** so that no depth of nested joins can overflow the C stack, and in a
+** table, so that no size of group can overflow the Lua stack: the tree is
+** collected breadth first, then each task is held in ACT_ABORTING (their
+** cleanup may run code that aborts, exits, resumes or wakes them: all
+** leave them be), then resumed from the last, members before their
+** owners. A task that is running (or resuming the running one) or closing
+** is left alone: the Lua function refuses those before.
+*/
+void act__abort(lua_State *L, act_fork *f, int err) {
+  lua_Integer i, n;
+  int tree;
+  err = lua_absindex(L, err);
+  if (!abortable(f)) return;
+  luaL_checkstack(L, 4, "aborting");
+  if (!owns_members(f)) {  /* the common case: no tree to collect */
+    act__pushfork(L, f);  /* keeps f alive until it has finished */
+    hold_aborting(L, f, err);
+    raise_held(L, f, err);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_createtable(L, 4, 0);
+  tree = lua_gettop(L);
+  act__pushfork(L, f);
+  lua_rawseti(L, tree, 1);
+  f->flags |= ACT_F_VISITED;
+  lua_pushcfunction(L, collect_tree);
+  lua_pushvalue(L, tree);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    n = (lua_Integer)lua_rawlen(L, tree);
+    for (i = 1; i <= n; i++)
+      fork_at(L, tree, i)->flags &= (unsigned char)~ACT_F_VISITED;
+    lua_error(L);  /* the error: not enough memory */
+  }
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  for (i = 1; i <= n; i++) {
+    act_fork *g = fork_at(L, tree, i);
     g->flags &= (unsigned char)~ACT_F_VISITED;
-    if (!abortable(g)) continue;
-    if (!(g->flags & ACT_F_STARTED)) {
-      settle_unstarted(L, g, 0, err, 1);
-      continue;
-    }
-    detach(L, g, 0);
-    g->state = ACT_ABORTING;
+    hold_aborting(L, g, err);
   }
-  /* 3. Resume them, members first. */
-  for (i = lua_gettop(L); i > base; i--) {
-    act_fork *g = lua_touserdata(L, i);
-    if (g->state != ACT_ABORTING) continue;
-    lua_pushvalue(L, err);
-    arm_raise(L, g);
-    act__resume(L, g);
-  }
-  lua_settop(L, base);
+  for (i = n; i >= 1; i--) raise_held(L, fork_at(L, tree, i), err);
+  lua_settop(L, tree - 1);
 }
 
 /*
@@ -583,7 +625,7 @@ void act__exit(lua_State *L, act_fork *f, int first, int n) {
     settle_unstarted(L, f, 1, first, n);
     return;
   }
-  detach(L, f, 0);
+  detach(L, f);
   f->state = ACT_CLOSING;
   f->wait = ACT_W_NONE;
   resumer = rt->running;
