@@ -688,6 +688,18 @@ static size_t route_length(act_fork *from) {
   return mu + lambda - 1;  /* the distinct tasks on the way, but `from` */
 }
 
+/* Chains up to this long are checked for cycles against the tasks passed
+   (the common case, cheaper than route_length); longer ones, once, by
+   route_length. */
+#define ACT_ROUTE_SHORT 8
+
+static int passed(act_fork *const *seen, size_t n, const act_fork *f) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (seen[i] == f) return 1;
+  return 0;
+}
+
 /*
 ** Delivers the message at the top of L, sent by `from`, up the join
 ** chain; pops it. A joiner with a transform (task.map) passes on what
@@ -696,9 +708,18 @@ static size_t route_length(act_fork *from) {
 */
 void act__route(lua_State *L, act_fork *from) {
   int base = lua_gettop(L) - 1;  /* below the message */
-  size_t hops = route_length(from);
-  act_fork *to;
-  while (hops-- > 0 && (to = message_target(from)) != NULL) {
+  act_fork *seen[ACT_ROUTE_SHORT];
+  act_fork *origin = from, *to;
+  size_t hops = 0, limit = (size_t)-1;
+  seen[0] = from;
+  while ((to = message_target(from)) != NULL) {
+    if (++hops < ACT_ROUTE_SHORT) {
+      if (passed(seen, hops, to)) break;  /* back round a cycle */
+      seen[hops] = to;
+    } else {
+      if (hops == ACT_ROUTE_SHORT) limit = route_length(origin);
+      if (hops > limit) break;
+    }
     if (to->transform) {
       if (!lua_checkstack(L, 3)) luaL_error(L, "actress: message chain too long");
       act__pushfork(L, to);  /* stays on the stack: keeps `to` alive */
