@@ -300,6 +300,9 @@ static void arm_raise(lua_State *L, act_fork *f) {
   }
 }
 
+/* Stack slots settle needs on top of the results. */
+#define ACT_SETTLE_STACK 8
+
 /*
 ** Resumes f, which is queued (and was just dequeued) or being aborted,
 ** with the f->nresume values already pushed on its coroutine. Returns when
@@ -349,13 +352,22 @@ void act__resume(lua_State *L, act_fork *f) {
     return;
   }
   if (status == LUA_OK) {  /* body returned: ok, results... */
-    int base = lua_gettop(co) - nres + 1;
-    int ok = lua_toboolean(co, base);
-    luaL_checkstack(L, nres, "too many results");
-    lua_xmove(co, L, nres - 1);
+    int ok = lua_toboolean(co, lua_gettop(co) - nres + 1);
+    int n = nres - 1;
+    if (!lua_checkstack(L, n + ACT_SETTLE_STACK)) {
+      /* No room for them here: the task fails, rather than this resume
+         raising in the middle of the scheduler (inside a driver, say). */
+      lua_settop(co, 0);
+      lua_pushfstring(co, "actress: %d results do not fit on the Lua "
+                          "stack of the task's resumer", n);
+      luaL_checkstack(L, ACT_SETTLE_STACK, "settling a task");
+      ok = 0;
+      n = 1;
+    }
+    lua_xmove(co, L, n);
     lua_settop(co, 0);
-    settle(L, f, ok, lua_gettop(L) - (nres - 1) + 1, nres - 1);
-    lua_pop(L, nres - 1);
+    settle(L, f, ok, lua_gettop(L) - n + 1, n);
+    lua_pop(L, n);
   } else {  /* the coroutine itself failed (out of memory, say) */
     lua_xmove(co, L, 1);
     settle(L, f, 0, lua_gettop(L), 1);
