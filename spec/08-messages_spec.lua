@@ -245,6 +245,32 @@ describe("§2/§5 messages under a join cycle", function()
     assert.same({ "a:m", "b:m" }, seen)
     assert.equal(0, task.stats().tasks)
   end))
+
+  it("reaches each task once round a cycle of 12 maps, longer than the chains checked task by task", manual(function()
+    local N, seen, t = 12, {}, {}
+    task.run(function()
+      local x = task.fork(function()
+        task.sleep(1)
+        task.send("m")
+      end)
+      for i = 1, N do
+        t[i] = task.fork(function()
+          task.map(function()
+            if i == N then task.group({ x, t[1] }) else task.join(t[i + 1]) end
+          end, function(m)
+            seen[#seen + 1] = i
+            return m
+          end)()
+        end)
+      end
+      task.sleep(2)
+      for i = 1, N do t[i]:abort("stop") end
+    end)
+    local expected = {}
+    for i = N, 1, -1 do expected[#expected + 1] = i end
+    assert.same(expected, seen)
+    assert.equal(0, task.stats().tasks)
+  end))
 end)
 
 describe("§2/§5 messages through task.all", function()

@@ -291,6 +291,32 @@ describe("10,000-deep chains of nested joins", function()
   end)
 end)
 
+describe("a message through more maps than the sender's Lua stack holds", function()
+  -- Each map on the way keeps a slot of the sender's stack while its
+  -- function runs (README, "Limits"); the sender's stack is filled here so
+  -- that 2,000 maps stand for a million.
+  it("raises 'message chain too long' in the sender, and nothing else breaks", function()
+    local out, err, code = EH.run_lua([[
+      local task = require "actress"
+      local filler = {}
+      for i = 1, 999000 do filler[i] = false end
+      local sent, why
+      local e = function()
+        local function with_a_full_stack(...) return pcall(task.send, 1) end
+        sent, why = with_a_full_stack(table.unpack(filler))
+      end
+      for i = 1, 2000 do e = task.map(e, function(m) return m end) end
+      local n = 0
+      task.run(task.map(e, function() n = n + 1 end))
+      print("send", sent, why, "delivered", n)
+      assert(sent == false and why == "actress: message chain too long", tostring(why))
+      assert(task.run(function() return 42 end) == 42 and task.stats().tasks == 0)
+      print("OK")
+    ]])
+    assert(code == 0 and out:find("\nOK\n"), out .. err)
+  end)
+end)
+
 describe("aborts of more tasks than the Lua stack holds", function()
   -- An abort passes on to the members still running. The core used to push
   -- them on the caller's Lua stack, which holds at most LUAI_MAXSTACK
