@@ -1,7 +1,22 @@
 /*
-** act_int.h: internal declarations shared by the files of the C core.
-** act_* files are plain C; lact_* files are the Lua glue (they resume
-** coroutines, so the scheduler itself is Lua glue).
+** act_int.h: the types of the C core and what each of its files offers
+** the others. The core (act_*.c) is the scheduler and everything it owns;
+** the Lua bindings (lact_*.c) and the C embedding API (actress.c) call
+** into it, never the other way round.
+**
+** Files of the core, from the bottom up:
+**   act_heap.c     the timer heap (plain C)
+**   act_runtime.c  the runtime: creation, what it owns, clock, close
+**   act_report.c   failures with nowhere to go: on_error, the C handler
+**   act_loop.c     how actress's work shows to whoever runs the loop
+**   act_timer.c    timers: arming a sleep, firing due timers
+**   act_sched.c    the run queue and resuming task coroutines
+**   act_task.c     a task's life: created, started, settled
+**   act_group.c    links: join, group, gather, failure propagation
+**   act_stop.c     abort and exit
+**   act_route.c    messages: up the join chain, through transforms
+**   act_drive.c    driving the loop: run, drain, poll, advance
+**   act_luv.c      finding luv's loop, to share it
 */
 
 #ifndef ACT_INT_H
@@ -50,8 +65,8 @@ static inline void act_list_remove(act_node *n) {
 /* }==================================================================== */
 
 /* {====================================================================
-** Timer heap (act_heap.c): a binary min-heap ordered by deadline, then
-** by start order, so equal deadlines fire in the order they were armed.
+** act_heap.c: a binary min-heap of timers ordered by deadline, then by
+** start order, so equal deadlines fire in the order they were armed.
 ** ===================================================================== */
 
 typedef struct act_timer {
@@ -130,7 +145,8 @@ typedef struct act_link {
 ** extras (name, traceback, all results), 4...: the body's arguments until
 ** it starts. A task gets its coroutine when it first runs, from the pool
 ** if one is there, so tasks that are forked in bulk and finish at once
-** share a few coroutines.
+** share a few coroutines. While it is live (started, unfinished) the
+** runtime holds it (act__anchor), at owned[ref].
 */
 struct act_fork {
   act_runtime *rt;
@@ -140,7 +156,7 @@ struct act_fork {
   act_node members;       /* links of the tasks this one waits for */
   act_timer timer;
   lua_Integer id;
-  int ref;                /* its anchor in the runtime while it lives */
+  int ref;                /* its key in the runtime's owned table */
   int nresume;            /* values pushed on co for the next resume */
   int nresults;           /* result values kept once finished */
   unsigned npending;      /* members not finished yet */
@@ -158,18 +174,33 @@ struct act_fork {
 #define ACT_FORK_NUV 3  /* plus one per argument */
 #define ACT_MAX_ARGS 250
 
-/* The per-state runtime, the userdata at registry[ACTRESS_CONTEXT_KEY]. */
+/*
+** The runtime's handles on a loop that is not luv's (act_loop.c); on
+** luv's loop the Lua bridge actress.loop holds luv handles instead.
+*/
+typedef struct act_loop_handles {
+  uv_timer_t *wake;       /* armed for the first deadline */
+  uv_idle_t *idle;        /* active while tasks are ready */
+} act_loop_handles;
+
+/*
+** The per-state runtime, the userdata at registry[ACTRESS_CONTEXT_KEY].
+** Its user value is the owned table, which holds every Lua object the
+** runtime keeps: live forks at owned[ref] (ref > 0, from luaL_ref),
+** pooled coroutines at owned[-1..-npool], and by name the error handler
+** ("on_error"), luv's module table ("luv") and the loop bridge ("bridge").
+** Closing drops the table, and with it all of them.
+*/
 struct act_runtime {
   lua_State *L;           /* the main thread */
   uv_loop_t *loop;
-  uv_timer_t *wake;       /* lact_handles.c: armed for the first deadline */
-  uv_idle_t *idle;        /* ... and active while tasks are ready */
-  int ref_handles;        /* ... or, on luv's loop, luv's handles */
-  double wake_at;         /* the deadline `wake` is armed for, or -1 */
-  unsigned char idle_on;  /* `idle` is started */
-  int ref_luv;            /* luv's module table when sharing its loop */
+  act_loop_handles h;     /* own handles, when not on luv's loop */
+  double wake_at;         /* deadline the wake is armed for, or -1 */
+  unsigned char idle_on;  /* the idle handle (or the bridge's) is on */
+  unsigned char on_luv;   /* the loop is luv's (act_luv.c) */
+  unsigned char has_bridge; /* owned.bridge is set */
+  unsigned char own_loop; /* the loop is ours to close and free */
   unsigned luv_version;   /* luv's libuv version, 0 if luv is not loaded */
-  unsigned char luv_running; /* uv.run() is driving the loop */
   act_node ready;         /* the run queue */
   size_t nready;
   act_heap timers;
@@ -184,70 +215,117 @@ struct act_runtime {
   size_t waiting;         /* tasks in ACT_WAITING */
   uint64_t switches;      /* resumes since start */
   int npool;              /* coroutines in the pool */
+  int ref_owned;          /* registry reference to the owned table */
   unsigned char manual;   /* the manual clock is selected */
   unsigned char driving;  /* run/await/drain/poll/advance is on the stack */
   unsigned char closed;   /* lua_close (or a host) has closed it */
-  unsigned char own_loop; /* the loop is ours to close and free */
-  /* Registry references (integer keys: the registry's array part, the
-     fastest look-up there is). Live forks are anchored the same way. */
-  int ref_pool;           /* table of pooled coroutines */
-  int ref_on_error;       /* the error handler, or false for the default */
+  actress_ErrorHandler on_error_c; /* the host's handler, or NULL */
+  void *on_error_ud;
 };
 
-/* lact_runtime.c */
-act_runtime *act__runtime(lua_State *L);     /* from the registry; raises */
-act_runtime *act__upruntime(lua_State *L);   /* from upvalue 1; raises */
+/* {====================================================================
+** act_runtime.c: the runtime and what it owns
+** ===================================================================== */
+
+act_runtime *act__getruntime(lua_State *L);  /* or NULL; never raises */
+act_runtime *act__runtime(lua_State *L);     /* raises if none or closed */
+act_runtime *act__upruntime(lua_State *L);   /* upvalue 1; raises if closed */
+act_runtime *act__pushruntime(lua_State *L); /* made on first use */
 double act__now(act_runtime *rt);
-void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
-void act__end_driving(act_runtime *rt);
-void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
-int act__poll(lua_State *L, act_runtime *rt, int budget);
-void act__advance(lua_State *L, act_runtime *rt, double ms);
-int act__advance_budget(lua_State *L, act_runtime *rt, double ms, int budget);
+void act__pushowned(lua_State *L, act_runtime *rt);
+void act__anchor(lua_State *L, act_fork *f, int idx);
+void act__unanchor(lua_State *L, act_fork *f, int owned);
+void act__pushfork(lua_State *L, act_fork *f);
+void act__pushfork_in(lua_State *L, act_fork *f, int owned);
+void act__close(lua_State *L, act_runtime *rt); /* L NULL: finalizing */
+int act__use_loop(lua_State *L, uv_loop_t *loop);
+
+/* act_report.c: failures of spawned and top-level tasks, callbacks */
 void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
 int act__default_on_error(lua_State *L);
-void act__close(act_runtime *rt, int finalizing);
+void act__push_on_error(lua_State *L, act_runtime *rt);
+void act__set_on_error(lua_State *L, act_runtime *rt, int idx);
 
-/* lact_handles.c: the handles that run tasks when others run the loop */
-void act__handles_open(lua_State *L, act_runtime *rt);
-void act__handles_close(act_runtime *rt, int finalizing);
-void act__sync_handles(act_runtime *rt);
-void act__quiet_handles(act_runtime *rt);
-void act__set_wake(act_runtime *rt, double deadline);
+/* act_loop.c: the handles that run tasks when others run the loop */
+void act__loop_open(lua_State *L, act_runtime *rt);
+void act__loop_close(lua_State *L, act_runtime *rt); /* L NULL: finalizing */
+void act__loop_touch(lua_State *L, act_runtime *rt);
+void act__loop_quiet(lua_State *L, act_runtime *rt);
+void act__loop_wake_at(lua_State *L, act_runtime *rt, double deadline);
+int act__loop_step(lua_State *L, act_runtime *rt);
+int act__luv_driving(lua_State *L, act_runtime *rt);
 
-/* lact_luv.c: sharing luv's loop */
-uv_loop_t *act__adopt_luv(lua_State *L, int *ref, unsigned *version);
-int act__luv_running(lua_State *L, act_runtime *rt);
-void act__guard_luv(lua_State *L, act_runtime *rt, int rtidx);
+/* act_timer.c */
+int act__timer_arm(act_runtime *rt, act_fork *f, double ms);
+void act__timer_cancel(act_runtime *rt, act_fork *f);
+int act__timer_fire_due(act_runtime *rt, double now);
+const act_timer *act__timer_next(const act_runtime *rt);
 
-/* lact_sched.c: the scheduler */
+/* act_sched.c: the run queue and resuming */
 void act__enqueue(act_runtime *rt, act_fork *f);
 void act__dequeue(act_runtime *rt, act_fork *f);
+void act__set_waiting(act_fork *f, int wait);
 int act__run_ready(lua_State *L, act_runtime *rt, int budget, act_fork *until);
 void act__resume(lua_State *L, act_fork *f);
-void act__free_links(act_runtime *rt);
-void act__start(lua_State *L, act_fork *f, int idx);
-void act__abort(lua_State *L, act_fork *f, int errindex);
-void act__exit(lua_State *L, act_fork *f, int first, int n);
-void act__route(lua_State *L, act_fork *from);
-void act__set_waiting(act_fork *f, int wait);
-void act__link(lua_State *L, act_fork *owner, act_fork *member);
+void act__arm_raise(lua_State *L, act_fork *f);
+void act__raise_soon(lua_State *L, act_fork *f);
+void act__release_coroutine(lua_State *L, act_fork *f, int owned);
 act_fork *act__self(lua_State *L, act_runtime *rt, const char *op);
 act_fork *act__self_suspend(lua_State *L, act_runtime *rt, const char *op);
-int act__fire_due(act_runtime *rt, double now);
 
-/* lact_fork.c: the Fork userdata */
-extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
-act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs);
-act_fork *act__checkfork(lua_State *L, int arg, const char *fname);
-act_fork *act__testfork(lua_State *L, int idx);
-act_fork *act__upfork(lua_State *L, int idx);
-act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname);
-void act__pushfork(lua_State *L, act_fork *f);
-void act__anchor(lua_State *L, act_fork *f, int idx);
-void act__unanchor(lua_State *L, act_fork *f);
+/* act_task.c: a task's life */
+act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs,
+                       int mt);
+void act__start(lua_State *L, act_fork *f, int idx);
+void act__settle(lua_State *L, act_fork *f, int ok, int first, int n);
+void act__settle_unstarted(lua_State *L, act_fork *f, int ok, int first,
+                           int n);
 int act__pushresults(lua_State *L, act_fork *f, int idx);
 void act__pushextra(lua_State *L, int idx);
+
+/* act_group.c: links between waiting tasks and what they wait for */
+void act__link(lua_State *L, act_fork *owner, act_fork *member);
+int act__unlink_members(lua_State *L, act_fork *owner, int list);
+void act__notify_waiters(lua_State *L, act_fork *f, int ok, int err);
+void act__free_links(act_runtime *rt);
+int act__join_members(lua_State *L, act_fork *f, int forks, int n,
+                      int transform);
+int act__failed_member(lua_State *L, int forks, int n);
+int act__fail_early(lua_State *L, int forks, int n, int failed);
+void act__adopt(lua_State *L, act_fork *owner, act_fork *m, int midx);
+
+/* act_stop.c: abort and exit */
+int act__abortable(const act_fork *f);
+void act__detach(lua_State *L, act_fork *f);
+void act__abort(lua_State *L, act_fork *f, int errindex);
+void act__exit(lua_State *L, act_fork *f, int first, int n);
+
+/* act_route.c: messages */
+void act__route(lua_State *L, act_fork *from);
+
+/* act_drive.c: driving the loop */
+void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
+void act__end_driving(lua_State *L, act_runtime *rt);
+void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
+int act__poll(lua_State *L, act_runtime *rt, int budget);
+int act__advance(lua_State *L, act_runtime *rt, double ms, int budget);
+double act__timeout(act_runtime *rt);
+int act__work_remains(act_runtime *rt);
+
+/* act_luv.c: sharing luv's loop */
+uv_loop_t *act__adopt_luv(lua_State *L, int *pinned, unsigned *version);
+
+/* }==================================================================== */
+
+/* {====================================================================
+** The Lua bindings (lact_*.c)
+** ===================================================================== */
+
+/* lact_fork.c: the Fork userdata's metatable */
+extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
+act_fork *act__testfork(lua_State *L, int idx);
+act_fork *act__upfork(lua_State *L, int idx);
+act_fork *act__checkfork(lua_State *L, int arg, const char *fname);
 void act__open_fork(lua_State *L, int rt);
 
 /* lact_check.c: argument checks that always name the public function */
@@ -257,8 +335,12 @@ int act__typeerror(lua_State *L, int arg, const char *fname,
 void act__checkcallable(lua_State *L, int arg, const char *fname);
 void act__checktable(lua_State *L, int arg, const char *fname);
 
-/* lact_ops.c: the Lua functions of the module */
-void act__open_ops(lua_State *L);
+/* lact_task.c, lact_control.c, lact_drive.c: the module's functions */
+extern const luaL_Reg act__task_functions[];
+extern const luaL_Reg act__control_functions[];
+extern const luaL_Reg act__drive_functions[];
+
+/* }==================================================================== */
 
 /* Compatibility: closing a thread changed name and arity within 5.4. */
 #if LUA_VERSION_RELEASE_NUM >= 50406

@@ -1,49 +1,14 @@
 /*
-** lact_fork.c: the Fork, a full userdata that is the task itself
-** (struct act_fork). Its fields are read through __index (id, name,
-** status, result, traceback, and the methods); only `name` is writable.
-** A live task is anchored in the runtime's anchor table, so a spawned
-** task nobody holds keeps running; idle and finished ones are not.
+** lact_fork.c: the Fork's Lua face. A Fork is a full userdata that is the
+** task itself (struct act_fork, act_task.c); its fields are read through
+** __index (id, name, status, result, traceback, and the methods); only
+** `name` is writable. It owns no C memory (its links live in chunks the
+** runtime frees), so it has no __gc.
 */
 
 #include <string.h>
 
 #include "act_int.h"
-
-/*
-** A live (started, unfinished) fork is anchored by a reference in the
-** registry, so that a spawned task nobody holds keeps running, and so
-** that the scheduler can push a fork it only has a pointer to.
-*/
-void act__anchor(lua_State *L, act_fork *f, int idx) {
-  if (f->ref != LUA_NOREF) return;
-  lua_pushvalue(L, idx);
-  f->ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  f->rt->live++;
-}
-
-void act__unanchor(lua_State *L, act_fork *f) {
-  if (f->ref == LUA_NOREF) return;
-  luaL_unref(L, LUA_REGISTRYINDEX, f->ref);
-  f->ref = LUA_NOREF;
-  f->rt->live--;
-}
-
-/* Pushes the userdata of a live (anchored) fork. */
-void act__pushfork(lua_State *L, act_fork *f) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
-}
-
-/* Pushes the extras table of the fork at idx, making it if needed. */
-void act__pushextra(lua_State *L, int idx) {
-  idx = lua_absindex(L, idx);
-  if (lua_getiuservalue(L, idx, ACT_UV_EXTRA) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 2);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, idx, ACT_UV_EXTRA);
-  }
-}
 
 /* Its address is the registry key of the Fork metatable: a light
 ** userdata key, so a type check costs no string comparison. */
@@ -82,69 +47,6 @@ static act_fork *checkopen(lua_State *L, act_fork *f, int arg,
 /* A Fork argument of a module function (see act__upfork). */
 act_fork *act__checkfork(lua_State *L, int arg, const char *fname) {
   return checkopen(L, act__upfork(L, arg), arg, fname);
-}
-
-/* A Fork argument, from anywhere (the C API). */
-act_fork *act__checkanyfork(lua_State *L, int arg, const char *fname) {
-  return checkopen(L, act__testfork(L, arg), arg, fname);
-}
-
-/*
-** Creates a fork of fn (at index fn) with the nargs values after it and
-** pushes it. It is idle: nothing is queued or anchored yet. Called from
-** the module's functions only (it takes the metatable from upvalue 2).
-*/
-act_fork *act__newfork(lua_State *L, act_runtime *rt, int fn, int nargs) {
-  act_fork *f;
-  int i;
-  fn = lua_absindex(L, fn);
-  if (nargs > ACT_MAX_ARGS)
-    luaL_error(L, "actress: too many arguments for a task (at most %d)",
-               ACT_MAX_ARGS);
-  f = lua_newuserdatauv(L, sizeof *f, ACT_FORK_NUV + nargs);
-  memset(f, 0, sizeof *f);
-  f->rt = rt;
-  f->ref = LUA_NOREF;
-  f->state = ACT_IDLE;
-  f->timer.index = ACT_NOT_IN_HEAP;
-  act_list_init(&f->qnode);
-  act_list_init(&f->waiters);
-  act_list_init(&f->members);
-  f->id = ++rt->next_id;
-  f->nargs = (unsigned short)nargs;
-  lua_pushvalue(L, lua_upvalueindex(2));  /* the Fork metatable */
-  lua_setmetatable(L, -2);
-  lua_pushvalue(L, fn);
-  lua_setiuservalue(L, -2, ACT_UV_BODY);
-  for (i = 1; i <= nargs; i++) {
-    lua_pushvalue(L, fn + i);
-    lua_setiuservalue(L, -2, ACT_UV_ARGS + i - 1);
-  }
-  return f;
-}
-
-/*
-** Pushes the results of the finished fork at idx and returns how many,
-** or raises its error.
-*/
-int act__pushresults(lua_State *L, act_fork *f, int idx) {
-  idx = lua_absindex(L, idx);
-  if (!(f->flags & ACT_F_OK)) {
-    lua_getiuservalue(L, idx, ACT_UV_VALUE);
-    return lua_error(L);
-  }
-  if (f->nresults == 1) {
-    lua_getiuservalue(L, idx, ACT_UV_VALUE);
-  } else if (f->nresults > 1) {
-    int i;
-    luaL_checkstack(L, f->nresults + 2, "too many results");
-    lua_getiuservalue(L, idx, ACT_UV_EXTRA);
-    lua_getfield(L, -1, "values");
-    for (i = 1; i <= f->nresults; i++) lua_rawgeti(L, -i, i);
-    lua_rotate(L, -(f->nresults + 2), f->nresults);
-    lua_pop(L, 2);
-  }
-  return f->nresults;
 }
 
 static const char *status_name(const act_fork *f) {
@@ -239,20 +141,6 @@ static int l_fork_tostring(lua_State *L) {
 }
 
 /*
-** A Fork owns no C resources: its links live in chunks the runtime frees,
-** and the collector takes care of its user values. A fork is collected
-** only when unreachable, that is idle or finished and so in no queue, or
-** at lua_close, which frees memory only after every finalizer has run
-** (the runtime's too, which never walks its forks). So __gc has nothing
-** to undo, and it must not: getmetatable(f).__gc(f) can be called by hand
-** on a live task, which has to go on as if nothing happened.
-*/
-static int l_fork_gc(lua_State *L) {
-  (void)L;
-  return 0;
-}
-
-/*
 ** Builds the Fork metatable, [runtime, ..., methods] -> same. Its
 ** metamethods hold upvalues like the module's functions: 1 the runtime,
 ** 2 the metatable (and __index also 3, the methods).
@@ -261,7 +149,6 @@ void act__open_fork(lua_State *L, int rt) {
   static const luaL_Reg metamethods[] = {
     {"__newindex", l_fork_newindex},
     {"__tostring", l_fork_tostring},
-    {"__gc", l_fork_gc},
     {NULL, NULL}
   };
   int methods = lua_gettop(L);

@@ -112,24 +112,42 @@ describe("actress and luv share one loop", function()
     assert.equal(uv_version, luv_version)
   end)
 
-  -- Regression: the guard on uv.run was only on the first luv table, so a
-  -- luv required again after package.loaded.luv was cleared could nest loops.
-  it("guards uv.run of a luv required again after package.loaded.luv was cleared", function()
+  -- actress drives luv's loop through luv's public API only: it used to
+  -- replace uv.run with a guard and install package.preload.luv.
+  it("changes nothing of luv: its module table and package.preload are untouched", function()
+    local out, err, code = H.run_lua [[
+      local uv = require "luv"
+      local before = {}
+      for k, v in pairs(uv) do before[k] = v end
+      local task = require "actress"
+      local changed = {}
+      for k, v in pairs(uv) do
+        if before[k] ~= v then changed[#changed + 1] = k end
+      end
+      for k in pairs(before) do
+        if uv[k] == nil then changed[#changed + 1] = k end
+      end
+      print(#changed, package.preload.luv, (require("actress.core").luv_status()))
+      print(task.run(function() task.sleep(1) return "ran" end))
+    ]]
+    assert.equal(0, code, err)
+    assert.equal("0\tnil\tshared\nran\n", out)
+  end)
+
+  it("a luv required again after package.loaded.luv was cleared shares the loop", function()
     local out, err, code = H.run_lua [[
       local task = require "actress"
       package.loaded.luv = nil
       local uv = require "luv"
-      print(select(2, task.run(function() return pcall(uv.run) end)))
+      local log = {}
+      task.main(function() task.sleep(2) log[#log + 1] = "slept" end)
       local t = uv.new_timer()
-      t:start(0, 0, function()
-        print(select(2, pcall(task.run, function() end)))
-        t:close()
-      end)
+      t:start(1, 0, function() log[#log + 1] = "luv timer"; t:close() end)
       uv.run()
+      print(table.concat(log, ","))
     ]]
     assert.equal(0, code, err)
-    assert.matches("uv.run cannot be called from inside a task", out, 1, true)
-    assert.matches("run cannot be called while uv.run() drives the loop", out, 1, true)
+    assert.equal("luv timer,slept\n", out)
   end)
 
   it("actress timers and tasks run while uv.run() drives the loop", function()
@@ -156,19 +174,50 @@ describe("actress and luv share one loop", function()
     assert.equal("fired", got)
   end)
 
-  -- These two run in a fresh interpreter: busted reloads modules for each
-  -- spec file, and a luv module table loaded again after actress's first
-  -- load has an unguarded uv.run (a core issue, reported).
-  it("uv.run() inside a task raises", function()
+  -- uv.run() from a task nests the loop when uv.run() already runs the
+  -- task: the nested run stops at once and the task fails with a clear
+  -- error as soon as it returns (after the pcall: no pcall can hide it).
+  it("uv.run() inside a task run by uv.run() stops at once, and the task fails", function()
     local out, err, code = H.run_lua([[
       local task = require "actress"
       local uv = require "luv"
-      print(task.run(function() return pcall(uv.run) end))
+      task.on_error(function(e, f) print("failed: " .. tostring(e)) end)
+      task.main(function()
+        task.wait() -- from here on, run by uv.run()
+        pcall(uv.run)
+        print("not reached")
+      end)
+      uv.run()
+      print("done", task.stats().tasks)
     ]])
     assert.equal("", err)
     assert.equal(0, code)
-    assert.equal("false\tactress: uv.run cannot be called from inside a task or while "
-      .. "actress drives the loop\n", out)
+    assert.equal("failed: actress: uv.run cannot be called from inside a task (libuv's loop "
+      .. "is not reentrant): use actress.uv or task.await_callback to wait for I/O\n"
+      .. "done\t0\n", out)
+  end)
+
+  -- Under actress's own drivers a task runs outside libuv's loop, so
+  -- uv.run() there is a blocking call, as documented: luv's callbacks run
+  -- until luv has nothing left; the other tasks wait meanwhile.
+  it("uv.run() inside a task run by task.run runs luv's callbacks, blocking the others", function()
+    local out, err, code = H.run_lua([[
+      local task = require "actress"
+      local uv = require "luv"
+      print(task.run(function()
+        local other_ran, fired = false, false
+        task.fork(function() other_ran = true end)
+        local t = uv.new_timer()
+        t:start(2, 0, function() fired = true; t:close() end)
+        uv.run()
+        local during = other_ran
+        task.wait()
+        return fired, during, other_ran
+      end))
+    ]])
+    assert.equal("", err)
+    assert.equal(0, code)
+    assert.equal("true\tfalse\ttrue\n", out)
   end)
 
   it("task.run inside a luv callback while uv.run() drives raises", function()

@@ -10,6 +10,9 @@ local check = require "actress.check"
 local Deferred = require "actress.deferred"
 local effects = require "actress.effects"
 
+-- On luv's loop, the bridge that lets uv.run() run the tasks too.
+if core.luv_status() == "shared" then require "actress.loop" end
+
 local fork, spawn, join, group, wait = core.fork, core.spawn, core.join, core.group, core.wait
 local check_task, callback = core.check_task, core.callback
 local pack, unpack = table.pack, table.unpack
