@@ -1,6 +1,6 @@
 -- The examples run as a newcomer runs them (`lua5.4 examples/X.lua` from the
 -- repository root) and print exactly what they are meant to print.
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local function lines(...)
   return table.concat({ ... }, "\n") .. "\n"

@@ -1,7 +1,7 @@
 -- types/actress.lua (LuaCATS) must describe every public name of the module,
 -- so that a public function added without a type fails here.
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local PATH = "types/actress.lua"
 

@@ -2,7 +2,7 @@
 -- that runs; where a snippet has `--> expected` comments, its output must be
 -- exactly those lines, in order.
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local PATH = "docs/reference.md"
 local doc = H.read(PATH)

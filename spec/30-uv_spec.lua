@@ -8,7 +8,7 @@
 -- loop run afterwards (luv 1.44 crashes at exit if a handle is still
 -- closing then).
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local have_luv, uv = pcall(require, "luv")
 if not have_luv then

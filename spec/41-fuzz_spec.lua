@@ -13,7 +13,7 @@
 -- Forks of a closed runtime. The engine is spec/fuzz_helpers.lua.
 local task = require "actress"
 local F = require "spec.fuzz_helpers"
-local EH = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local pack = table.pack
 
@@ -30,7 +30,7 @@ local function run_child(seconds, script, ...)
   local args = {}
   for i, v in ipairs({ ... }) do args[i] = shell_quote(v) end
   local cmd = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout %d %s %s %s 2>&1"):format(
-    shell_quote(package.path), shell_quote(package.cpath), seconds, EH.LUA,
+    shell_quote(package.path), shell_quote(package.cpath), seconds, H.LUA,
     shell_quote(here .. "/" .. script), table.concat(args, " "))
   local p = assert(io.popen(cmd, "r"))
   local out = p:read("a")
@@ -112,7 +112,7 @@ describe("API fuzzing", function()
 
   it("Forks of a closed runtime (core.close() in a child process): every call works or raises a clear error",
     function()
-      local out, err, code = EH.run_lua(("arg = { [0] = %q, %q }\ndofile(%q)\n")
+      local out, err, code = H.run_lua(("arg = { [0] = %q, %q }\ndofile(%q)\n")
         :format(here .. "/fuzz_closed_child.lua", here, here .. "/fuzz_closed_child.lua"))
       assert.equal(0, code, "the child failed:\n" .. out .. err)
       local n = out:match("^OK (%d+)")
@@ -189,7 +189,7 @@ describe("random sequences of operations", function()
     ]])
     fh:close()
     local p = assert(io.popen(("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout 5 %s %s 2>&1"):format(
-      shell_quote(package.path), shell_quote(package.cpath), EH.LUA, shell_quote(script))))
+      shell_quote(package.path), shell_quote(package.cpath), H.LUA, shell_quote(script))))
     local out = p:read("a")
     local _, _, code = p:close()
     os.remove(script)
@@ -245,7 +245,7 @@ describe("corners", function()
 
   it("an error handler that fails with an error that cannot be printed is reported, and the scheduler goes on",
     function()
-      local out, err, code = EH.run_lua([[
+      local out, err, code = H.run_lua([[
         local task = require "actress"
         task.on_error(function()
           error(setmetatable({}, { __tostring = function() error("no text") end }))

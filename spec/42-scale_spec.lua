@@ -3,7 +3,7 @@
 -- chains of 10,000 nested joins (and 10,000 nested task.map layers) carry
 -- values, errors, aborts and messages without overflowing the C stack.
 local task = require "actress"
-local EH = require "spec.effects_helpers"
+local H = require "spec.helpers"
 
 local pack = table.pack
 
@@ -279,12 +279,12 @@ describe("10,000-deep chains of nested joins", function()
       print("OK")
     ]])
     fh:close()
-    local out, err, code = EH.run_lua(([[
+    local out, err, code = H.run_lua(([[
       local p = io.popen("ulimit -s 512 && exec %s %s 2>&1")
       local out = p:read("a")
       local _, how, code = p:close()
       io.write(out, how, " ", code)
-    ]]):format(EH.LUA, script))
+    ]]):format(H.LUA, script))
     os.remove(script)
     assert(out:find("^OK\n"), "the child died (" .. out .. ")" .. err)
     assert.equal(0, code)
@@ -296,7 +296,7 @@ describe("a message through more maps than the sender's Lua stack holds", functi
   -- function runs (README, "Limits"); the sender's stack is filled here so
   -- that 2,000 maps stand for a million.
   it("raises 'message chain too long' in the sender, and nothing else breaks", function()
-    local out, err, code = EH.run_lua([[
+    local out, err, code = H.run_lua([[
       local task = require "actress"
       local filler = {}
       for i = 1, 999000 do filler[i] = false end
@@ -327,7 +327,7 @@ describe("aborts of more tasks than the Lua stack holds", function()
   -- so that 2,000 members stand for a million (in a child, whose stack starts
   -- empty).
   it("abort of a group whose members do not fit on the caller's Lua stack reaches them all", function()
-    local out, err, code = EH.run_lua([[
+    local out, err, code = H.run_lua([[
       local task = require "actress"
       task.set_clock("manual")
       local N, closed, members = 2000, 0, {}
@@ -356,7 +356,7 @@ describe("aborts of more tasks than the Lua stack holds", function()
   end)
 
   it("a failing member of a group too large for the driver's Lua stack aborts the others, and the driver goes on", function()
-    local out, err, code = EH.run_lua([[
+    local out, err, code = H.run_lua([[
       local task = require "actress"
       task.set_clock("manual")
       local N, closed, members = 2000, 0, {}
@@ -393,7 +393,7 @@ describe("aborts of more tasks than the Lua stack holds", function()
   -- results" inside the driver, leaving the task unsettled and the driver
   -- stuck. The task fails with a clear error instead.
   it("a task whose results do not fit on the driver's Lua stack fails, and the driver goes on", function()
-    local out, err, code = EH.run_lua([[
+    local out, err, code = H.run_lua([[
       local task = require "actress"
       local values = {}
       for i = 1, 5000 do values[i] = i end
