@@ -63,14 +63,6 @@ local function unescape(s)
   return (s:gsub("\\(.)", { n = "\n", ["\\"] = "\\" }))
 end
 
-local function read_file(path)
-  local fh = io.open(path, "r")
-  if not fh then return "" end
-  local s = fh:read("a")
-  fh:close()
-  return s
-end
-
 -- Runs seeds first .. first+count-1 in child interpreters (a new one after
 -- each crash). Returns a summary:
 --   failures = { { seed, kind, msg, ambiguous }... }, ops, seeds, seconds,
@@ -118,7 +110,7 @@ local function run_seeds(first, count, mode)
       end
     end
     local _, how, status = p:close()
-    local stderr = read_file(errfile)
+    local stderr = helpers.read(errfile)
     os.remove(errfile)
 
     -- What the core printed on stderr, seed by seed.

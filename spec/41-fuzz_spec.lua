@@ -19,22 +19,11 @@ local pack = table.pack
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"
 
-local function shell_quote(v)
-  return "'" .. tostring(v):gsub("'", "'\\''") .. "'"
-end
-
--- Runs `lua5.4 spec/<script> args...` in a child that finds modules where
--- this process does, under `timeout`; returns its output (stdout and
--- stderr) and how it ended ("exit" or "signal", and the code).
+-- Runs `lua5.4 spec/<script> args...` in a child under `timeout`; returns
+-- its output (stdout and stderr) and how it ended ("exit" or "signal", and
+-- the code).
 local function run_child(seconds, script, ...)
-  local args = {}
-  for i, v in ipairs({ ... }) do args[i] = shell_quote(v) end
-  local cmd = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout %d %s %s %s 2>&1"):format(
-    shell_quote(package.path), shell_quote(package.cpath), seconds, H.LUA,
-    shell_quote(here .. "/" .. script), table.concat(args, " "))
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, how, code = p:close()
+  local out, _, code, how = H.run_lua_file(here .. "/" .. script, { args = { ... }, timeout = seconds, merge = true })
   return out, how, code
 end
 
@@ -188,10 +177,7 @@ describe("random sequences of operations", function()
       print("OK")
     ]])
     fh:close()
-    local p = assert(io.popen(("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout 5 %s %s 2>&1"):format(
-      shell_quote(package.path), shell_quote(package.cpath), H.LUA, shell_quote(script))))
-    local out = p:read("a")
-    local _, _, code = p:close()
+    local out, _, code = H.run_lua_file(script, { timeout = 5, merge = true })
     os.remove(script)
     assert(code ~= 124, "send never returned (killed by timeout after 5 s)")
     assert(out:find("^OK"), "the child failed: " .. out)
