@@ -3,6 +3,8 @@
 local task = require "actress"
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local manual = H.with_manual_clock
 local pack = table.pack
 

@@ -4,6 +4,8 @@
 local task = require "actress"
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local pack = table.pack
 
 -- The payloads of a list of messages tagged `name`; checks their shape.

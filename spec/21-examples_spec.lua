@@ -2,6 +2,8 @@
 -- repository root) and print exactly what they are meant to print.
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local function lines(...)
   return table.concat({ ... }, "\n") .. "\n"
 end

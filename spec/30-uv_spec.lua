@@ -10,6 +10,8 @@
 local task = require "actress"
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local have_luv, uv = pcall(require, "luv")
 if not have_luv then
   describe("actress.uv", function()

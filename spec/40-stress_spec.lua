@@ -28,6 +28,8 @@
 --   ACTRESS_STRESS_SEEDS=100000 busted --lua=lua5.4 spec/40-stress_spec.lua
 -- One seed by hand: lua5.4 spec/stress/cli.lua SEED [-v] [--shrink [--child]]
 local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 local check = require "spec.stress.check"
 
 local SEEDS = math.tointeger(tonumber(os.getenv("ACTRESS_STRESS_SEEDS") or "")) or 1000

@@ -15,6 +15,8 @@ local task = require "actress"
 local F = require "spec.fuzz_helpers"
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local pack = table.pack
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"

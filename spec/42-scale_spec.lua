@@ -5,6 +5,8 @@
 local task = require "actress"
 local H = require "spec.helpers"
 
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
 local pack = table.pack
 
 -- Under AddressSanitizer the RSS also holds ASan's quarantine of freed

@@ -3,10 +3,12 @@
 -- busted runs every spec file in one Lua state, so all files share one runtime.
 -- A spec leaves it as it found it: the forks it may leave unfinished are given
 -- to H.track, and H.reset (run after each spec) aborts them, lets the rest run
--- out and restores the system clock and the default error handler.
+-- out and restores the system clock and the default error handler. Then the
+-- leak check (H.after_each_check, in every spec file) fails a test that left a
+-- task live or ready or a timer pending.
 --
--- The sections: cleanup and the clock; values and recorders; errors; messages
--- (collectors and small effects); child interpreters and files.
+-- The sections: cleanup and the clock; the leak check; values and recorders;
+-- errors; messages (collectors and small effects); child interpreters and files.
 local task = require "actress"
 
 local H = {}
@@ -48,22 +50,35 @@ function H.use_manual_clock()
   task.set_clock("manual")
 end
 
---- Abort the tracked forks still unfinished, let the rest run out (drain), then
--- restore the system clock and the default error handler. An error raised by
--- the drain is raised again once all that is done. Returns true if the clock
--- could be switched back to "system" (no timer left pending), else false and
--- the error.
-function H.reset()
-  task.on_error(silent)
+-- Aborts the tracked forks still unfinished (the last tracked first), and
+-- forgets the ones that are finished then.
+local function abort_tracked()
   for i = #tracked, 1, -1 do
     local f = tracked[i]
-    tracked[i] = nil
     pcall(function()
       if f.status ~= "finished" then
         task.abort(f, "spec cleanup")
       end
     end)
   end
+  local left = {}
+  for _, f in ipairs(tracked) do
+    if f.status ~= "finished" then
+      left[#left + 1] = f
+    end
+  end
+  tracked = left
+end
+
+--- Abort the tracked forks still unfinished, let the rest run out (drain), then
+-- restore the system clock and the default error handler. An error raised by
+-- the drain is raised again once all that is done. Returns true if the clock
+-- could be switched back to "system" (no timer left pending), else false and
+-- the error. (A tracked fork that outlives its abort stays tracked, so that
+-- the leak check names it.)
+function H.reset()
+  task.on_error(silent)
+  abort_tracked()
   local drained, drain_err = pcall(task.drain)
   local ok, err = pcall(task.set_clock, "system")
   task.on_error(nil)
@@ -86,6 +101,87 @@ function H.with_manual_clock(fn)
     end
     check(clock_ok, "a timer was left pending, set_clock('system') failed: " .. tostring(clock_err))
   end
+end
+
+-- }==================================================================== --
+
+-- {====================================================================
+-- The leak check: after every test, nothing is left
+-- ===================================================================== --
+
+--- What the runtime still holds: nil when no task is live or ready and no timer
+-- is pending (task.stats()), else a description of what is: the counts, and
+-- the tracked forks that are still unfinished (id, name, status).
+function H.leftovers()
+  local s = task.stats()
+  if s.tasks == 0 and s.ready == 0 and s.timers == 0 then
+    return nil
+  end
+  local what = ("%d task(s) live (%d ready, %d suspended), %d timer(s) pending"):format(
+    s.tasks, s.ready, s.suspended, s.timers)
+  local named = {}
+  for _, f in ipairs(tracked) do
+    if f.status ~= "finished" then
+      named[#named + 1] = ("%d %q (%s)"):format(f.id, f.name, f.status)
+    end
+  end
+  if #named > 0 then
+    what = what .. "; tracked forks still unfinished: " .. table.concat(named, ", ")
+  end
+  return what
+end
+
+-- The full name of the test that runs, and task.stats() when it began (set
+-- by H.after_each_check).
+local test_name, at_start
+
+--- The leak check, an after_each handler: raises if the test left a task live
+-- or ready or a timer pending. Before raising, it aborts the tracked forks and
+-- polls the loop a little (never blocking), so that one leak fails one test
+-- where it can.
+function H.assert_no_leaks()
+  local what = H.leftovers()
+  if what == nil then
+    return
+  end
+  if at_start and (at_start.tasks > 0 or at_start.ready > 0 or at_start.timers > 0) then
+    what = what .. ("; when the test began, %d task(s) and %d timer(s) were already there (left by an earlier test)")
+      :format(at_start.tasks, at_start.timers)
+  end
+  abort_tracked()
+  for _ = 1, 100 do
+    if not task.poll() then
+      break
+    end
+  end
+  error(("leak check: %s left %s"):format(test_name and ("'" .. test_name .. "'") or "the test", what), 0)
+end
+
+-- The names of a busted element and of its describe blocks, outermost first.
+local function full_name(busted, element)
+  local names = {}
+  while element and element.descriptor ~= "file" and element.descriptor ~= "suite" do
+    table.insert(names, 1, element.name)
+    element = busted.parent(element)
+  end
+  return table.concat(names, " ")
+end
+
+--- Registers the leak check after every test of the spec file that calls it:
+-- call it once, at the top level of each spec file (spec/README.md). The check
+-- runs after the test's own cleanup (the after_each handlers of its describe
+-- blocks, H.reset for one), and fails the run with an error that names the test.
+function H.after_each_check()
+  local busted = require "busted"
+  local channel = { "test", "start" }
+  local sub = busted.subscribe(channel, function(element)
+    test_name, at_start = full_name(busted, element), task.stats()
+    return nil, true  -- the other subscribers (the output handler) get it too
+  end)
+  busted.after_each(H.assert_no_leaks)
+  busted.teardown(function()
+    busted.unsubscribe(sub.id, channel)
+  end)
 end
 
 -- }==================================================================== --
