@@ -170,14 +170,19 @@ end
 --- Registers the leak check after every test of the spec file that calls it:
 -- call it once, at the top level of each spec file (spec/README.md). The check
 -- runs after the test's own cleanup (the after_each handlers of its describe
--- blocks, H.reset for one), and fails the run with an error that names the test.
-function H.after_each_check()
+-- blocks, H.reset for one, and `cleanup` if given: H.after_each_check(H.reset)
+-- resets after every test of the file), and fails the run with an error that
+-- names the test.
+function H.after_each_check(cleanup)
   local busted = require "busted"
   local channel = { "test", "start" }
   local sub = busted.subscribe(channel, function(element)
     test_name, at_start = full_name(busted, element), task.stats()
     return nil, true  -- the other subscribers (the output handler) get it too
   end)
+  if cleanup then
+    busted.after_each(cleanup)
+  end
   busted.after_each(H.assert_no_leaks)
   busted.teardown(function()
     busted.unsubscribe(sub.id, channel)
