@@ -217,37 +217,7 @@ end)
 describe("§2/§5 messages under a join cycle", function()
   after_each(H.reset)
 
-  -- Found by the stress test (seed 51): the message went round the cycle as
-  -- many times as there were live tasks, and a map on the cycle saw it each
-  -- time. README, Decisions: it stops before it comes back to a task it passed.
-  it("reaches each task on the cycle once, a task.map on it included, and send returns", manual(function()
-    local seen = {}
-    local a, b
-    task.run(function()
-      local x = task.fork(function()
-        task.sleep(1)
-        task.send("m")
-      end)
-      b = task.fork(function()
-        task.map(function() return task.join(a) end, function(m)
-          seen[#seen + 1] = "b:" .. m
-          return m
-        end)()
-      end)
-      a = task.fork(function()
-        task.map(function() task.group({ x, b }) end, function(m)
-          seen[#seen + 1] = "a:" .. m
-          return m
-        end)()
-      end)
-      task.sleep(2)
-      a:abort("stop")
-      b:abort("stop")
-    end)
-    assert.same({ "a:m", "b:m" }, seen)
-    assert.equal(0, task.stats().tasks)
-  end))
-
+  -- A cycle of two: spec/regress/join-cycle-message-repeated_spec.lua.
   it("reaches each task once round a cycle of 12 maps, longer than the chains checked task by task", manual(function()
     local N, seen, t = 12, {}, {}
     task.run(function()
