@@ -422,6 +422,23 @@ function H.run_lua(source, opts)
   return out, err, code, how
 end
 
+--- Calls fn(...) with the Lua stack of the calling thread all but full: 999,000
+-- values (of the 1,000,000 that LUAI_MAXSTACK allows) lie below fn's frame,
+-- so that what fn pushes on that stack (a driver, abort) has room for a few
+-- thousand values at most. For a child interpreter, whose main stack starts
+-- empty, so that thousands of tasks stand for a million. Returns pcall's results.
+function H.pcall_on_full_stack(fn, ...)
+  local args = pack(...)
+  local filler = {}
+  for i = 1, 999000 do
+    filler[i] = false
+  end
+  local function below(...)
+    return pcall(fn, unpack(args, 1, args.n))
+  end
+  return below(unpack(filler))
+end
+
 --- Reads a whole file.
 function H.read(path)
   local fh = assert(io.open(path, "r"))
