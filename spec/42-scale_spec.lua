@@ -2,6 +2,9 @@
 -- cycles (the full 1,000,000-cycle figures come from bench/scale.lua), and
 -- chains of 10,000 nested joins (and 10,000 nested task.map layers) carry
 -- values, errors, aborts and messages without overflowing the C stack.
+-- The bugs these specs found have their regression specs in spec/regress/
+-- (deep-join-chain-abort-c-stack, group-abort-beyond-lua-stack,
+-- results-beyond-driver-stack).
 local task = require "actress"
 local H = require "spec.helpers"
 

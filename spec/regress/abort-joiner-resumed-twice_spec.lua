@@ -8,33 +8,31 @@ H.after_each_check(H.reset)  -- after each test: reset, then no task live or rea
 -- member aborts the member first; if the member's cleanup aborted the
 -- joiner again, the joiner was resumed twice for one wait and left a timer
 -- behind that woke it later a third time.
-describe("abort of a joiner whose member's cleanup aborts the joiner again", function()
-  it("resumes the joiner once, with the first abort's error, and leaves no timer", function()
-    task.set_clock("manual")
-    local got = {}
-    local f
-    task.run(function()
-      local m = task.fork(function()
-        local _ <close> = task.defer(function()
-          local ok = pcall(task.abort, f, "inner")
-          got[#got + 1] = "inner abort: " .. tostring(ok)
-        end)
-        task.suspend()
+it("abort of a joiner whose member's cleanup aborts the joiner again resumes the joiner once, with the first abort's error, and leaves no timer", function()
+  task.set_clock("manual")
+  local got = {}
+  local f
+  task.run(function()
+    local m = task.fork(function()
+      local _ <close> = task.defer(function()
+        local ok = pcall(task.abort, f, "inner")
+        got[#got + 1] = "inner abort: " .. tostring(ok)
       end)
-      f = task.fork(function()
-        local _, err = pcall(task.join, m)  -- before got's index is taken
-        got[#got + 1] = "join: " .. err
-        task.sleep(10)
-        return "done"
-      end)
-      task.wait()  -- m suspends, f joins m
-      task.abort(f, "outer")
-      assert.equal(1, task.stats().timers)  -- f's sleep, and only it
+      task.suspend()
     end)
-    task.drain()
-    assert.same({ "inner abort: true", "join: outer" }, got)
-    assert.equal("done", f.result.value)
-    assert.equal(0, task.stats().timers)
-    task.set_clock("system")
+    f = task.fork(function()
+      local _, err = pcall(task.join, m)  -- before got's index is taken
+      got[#got + 1] = "join: " .. err
+      task.sleep(10)
+      return "done"
+    end)
+    task.wait()  -- m suspends, f joins m
+    task.abort(f, "outer")
+    assert.equal(1, task.stats().timers)  -- f's sleep, and only it
   end)
+  task.drain()
+  assert.same({ "inner abort: true", "join: outer" }, got)
+  assert.equal("done", f.result.value)
+  assert.equal(0, task.stats().timers)
+  task.set_clock("system")
 end)
