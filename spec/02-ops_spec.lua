@@ -2,13 +2,15 @@
 -- the ordering rules between them, and "fork, spawn, resume, abort, exit and terminate
 -- work from anywhere". join/group/all: 03; abort/exit/terminate: 04.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 describe("§2 task.current()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns the running task's Fork, the very handle fork returned", function()
     local seen
@@ -58,10 +60,10 @@ describe("§2 task.current()", function()
 end)
 
 describe("§2 task.suspend()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("suspends until task.resume(controller) and returns nothing", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local nresults
     task.run(function()
       local f = task.fork(function()
@@ -69,7 +71,7 @@ describe("§2 task.suspend()", function()
         nresults = select("#", task.suspend())
         say("resumed")
       end)
-      helpers.turns(5)
+      H.turns(5)
       say("others ran, the fork is " .. f.status)
       task.resume(f)
       task.join(f)
@@ -81,7 +83,7 @@ describe("§2 task.suspend()", function()
   it("stays suspended while the loop drains", function()
     local ctrl, done
     task.main(function()
-      ctrl = helpers.track(task.current())
+      ctrl = H.track(task.current())
       task.suspend()
       done = true
     end)
@@ -96,10 +98,10 @@ describe("§2 task.suspend()", function()
 end)
 
 describe("§2 task.resume(c)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("queues a suspended task; the caller continues first", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local f = task.fork(function()
         task.suspend()
@@ -118,7 +120,7 @@ describe("§2 task.resume(c)", function()
   it("is callable from outside any task", function()
     local ctrl, done
     task.main(function()
-      ctrl = helpers.track(task.current())
+      ctrl = H.track(task.current())
       task.suspend()
       done = true
     end)
@@ -131,7 +133,7 @@ describe("§2 task.resume(c)", function()
   it("is callable from a callback run by the scheduler (then_)", function()
     local ctrl, done
     task.main(function()
-      ctrl = helpers.track(task.current())
+      ctrl = H.track(task.current())
       task.suspend()
       done = true
     end)
@@ -146,10 +148,10 @@ describe("§2 task.resume(c)", function()
   end)
 
   it("wakes a task that is resumed twice before it runs only once (a queued task is left alone)", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local f
     task.run(function()
-      f = helpers.track(task.fork(function()
+      f = H.track(task.fork(function()
         task.suspend()
         say("first")
         task.suspend()
@@ -158,22 +160,22 @@ describe("§2 task.resume(c)", function()
       task.wait()
       task.resume(f)
       task.resume(f)
-      helpers.turns(5)
+      H.turns(5)
     end)
     assert.same({ "first" }, log)
     assert.equal("active", f.status)
   end)
 
   it("leaves the running task alone: resuming oneself does not pre-empt a later suspend", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local f
     task.run(function()
-      f = helpers.track(task.fork(function()
+      f = H.track(task.fork(function()
         task.resume(task.current())
         task.suspend()
         say("woke")
       end))
-      helpers.turns(5)
+      H.turns(5)
     end)
     assert.same({}, log)
     assert.equal("active", f.status)
@@ -181,7 +183,7 @@ describe("§2 task.resume(c)", function()
 
   it("leaves an idle fork idle", function()
     local ran = false
-    local f = helpers.track(task.fork(function()
+    local f = H.track(task.fork(function()
       ran = true
     end))
     task.resume(f)
@@ -225,7 +227,7 @@ describe("§2 task.resume(c)", function()
     local d = task.deferred()
     local got, f
     task.main(function()
-      f = helpers.track(task.current())
+      f = H.track(task.current())
       got = pack(task.wait(d))
     end)
     task.resume(f)
@@ -258,8 +260,8 @@ describe("§2 task.resume(c)", function()
         waiter_done = true
       end)
       task.drain()
-      helpers.track(waiter)
-      helpers.track(member_ctrl)
+      H.track(waiter)
+      H.track(member_ctrl)
       assert.equal("active", member_ctrl.status)
       task.resume(waiter)
       task.drain()
@@ -273,7 +275,7 @@ describe("§2 task.resume(c)", function()
 end)
 
 describe("§2 task.sleep(ms)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("suspends for at least ms milliseconds", manual(function()
     local woke_at
@@ -299,7 +301,7 @@ describe("§2 task.sleep(ms)", function()
   end))
 
   it("suspends even for 0 ms: tasks already queued run first", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       task.fork(function()
         say("queued fork")
@@ -311,13 +313,13 @@ describe("§2 task.sleep(ms)", function()
   end))
 
   it("wakes sleepers in deadline order, each at its own deadline", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local fs = {}
       for _, ms in ipairs { 30, 10, 20 } do
         fs[#fs + 1] = task.fork(function()
           task.sleep(ms)
-          say(ms .. "@" .. helpers.ms(task.now()))
+          say(ms .. "@" .. H.ms(task.now()))
         end)
       end
       task.group(fs)
@@ -326,7 +328,7 @@ describe("§2 task.sleep(ms)", function()
   end))
 
   it("fires timers due at the same time in the order they were started", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local fs = {}
       for i = 1, 5 do
@@ -341,7 +343,7 @@ describe("§2 task.sleep(ms)", function()
   end))
 
   it("orders equal deadlines by when the timer was started, not by fork order", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       -- all due at 10; started at 7, 5 and 4 respectively; forked in reverse order
       local e = task.fork(function()
@@ -375,11 +377,11 @@ describe("§2 task.sleep(ms)", function()
   end))
 
   it("with math.huge sleeps until the task is aborted", manual(function()
-    helpers.quiet()
-    local E = helpers.E("stop")
+    H.quiet()
+    local E = H.E("stop")
     local f, woke
     task.main(function()
-      f = helpers.track(task.current())
+      f = H.track(task.current())
       task.sleep(math.huge)
       woke = true
     end)
@@ -397,7 +399,7 @@ describe("§2 task.sleep(ms)", function()
   it("with math.huge sleeps until the task is exited", manual(function()
     local f, woke
     task.main(function()
-      f = helpers.track(task.current())
+      f = H.track(task.current())
       task.sleep(math.huge)
       woke = true
     end)
@@ -418,7 +420,7 @@ describe("§2 task.sleep(ms)", function()
   end)
 
   it("on the system clock, wakes sleepers in deadline order", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local fs = {}
       for _, ms in ipairs { 60, 20, 40 } do
@@ -434,7 +436,7 @@ describe("§2 task.sleep(ms)", function()
 end)
 
 describe("§2 task.wait(v)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns a plain value", function()
     local t = {}
@@ -447,7 +449,7 @@ describe("§2 task.wait(v)", function()
   end)
 
   local function plain_wait_order()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local timer = task.fork(function()
         task.sleep(0)
@@ -472,7 +474,7 @@ describe("§2 task.wait(v)", function()
     plain_wait_order)
 
   it("task.wait() is the cooperative yield: two tasks take turns", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local function worker(name)
         return function()
@@ -505,7 +507,7 @@ describe("§2 task.wait(v)", function()
   end))
 
   it("raises a waited Fork's error, the very value", function()
-    local E = helpers.E()
+    local E = H.E()
     local ok, err = task.run(function()
       local f = task.fork(function()
         task.wait()
@@ -528,7 +530,7 @@ describe("§2 task.wait(v)", function()
   end)
 
   it("lets queued tasks run first even when the Fork has already finished", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local f = task.fork(function()
         return "done"
@@ -553,7 +555,7 @@ describe("§2 task.wait(v)", function()
       local f = task.fork(function()
         return task.wait(thenable)
       end)
-      helpers.turns(3)
+      H.turns(3)
       local status = f.status
       got_ok("v", nil, 3)
       return { status = status, values = pack(task.join(f)) }
@@ -569,7 +571,7 @@ describe("§2 task.wait(v)", function()
   end)
 
   it("raises the error a then_-awaitable rejects with, the very value", function()
-    local E = helpers.E()
+    local E = H.E()
     local reject
     local thenable = {
       then_ = function(_, _, on_err)
@@ -580,7 +582,7 @@ describe("§2 task.wait(v)", function()
       local f = task.fork(function()
         return task.wait(thenable)
       end)
-      helpers.turns(3)
+      H.turns(3)
       reject(E)
       return pcall(task.join, f)
     end)
@@ -589,7 +591,7 @@ describe("§2 task.wait(v)", function()
   end)
 
   it("lets queued tasks run first even when the then_-awaitable settles inside then_", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local thenable = {
       then_ = function(_, on_ok)
         on_ok("sync")
@@ -627,10 +629,10 @@ describe("§2 task.wait(v)", function()
 end)
 
 describe("§2 task.fork(fn, ...)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns the Fork at once; the fork runs only once the caller suspends", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local f = task.fork(function()
         say("fork body")
@@ -682,13 +684,13 @@ describe("§2 task.fork(fn, ...)", function()
   end))
 
   it("does not let a failing fork affect its caller unless joined", function()
-    helpers.quiet()
-    local E = helpers.E()
+    H.quiet()
+    local E = H.E()
     local v, f = task.run(function()
       local f = task.fork(function()
         error(E)
       end)
-      helpers.turns(3)
+      H.turns(3)
       return "caller fine", f
     end)
     assert.equal("caller fine", v)
@@ -704,9 +706,9 @@ describe("§2 task.fork(fn, ...)", function()
           ran = true
         end)
       end)()
-      helpers.track(f)
+      H.track(f)
       local status = f.status
-      helpers.turns(3)
+      H.turns(3)
       return status, f.status
     end)
     assert.equal("idle", status)
@@ -716,10 +718,10 @@ describe("§2 task.fork(fn, ...)", function()
 end)
 
 describe("§2 task.spawn(fn, ...)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns nothing and runs fn(...) once the caller suspends", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local n
     task.run(function()
       n = select("#", task.spawn(function(a, b)
@@ -746,7 +748,7 @@ describe("§2 task.spawn(fn, ...)", function()
   end))
 
   it("outside a task is main: runs at once until its first suspension", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.spawn(function(a)
       say("start " .. a)
       task.wait()
@@ -760,10 +762,10 @@ describe("§2 task.spawn(fn, ...)", function()
 end)
 
 describe("§2 fork, spawn, resume, abort, exit and terminate work from anywhere", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("from a coroutine that the task body created", function()
-    local E = helpers.E()
+    local E = H.E()
     local r = task.run(function()
       local s = {}
       for i = 1, 4 do
@@ -795,12 +797,12 @@ describe("§2 fork, spawn, resume, abort, exit and terminate work from anywhere"
   end)
 
   it("from a then_ callback", function()
-    helpers.quiet()
-    local E = helpers.E()
+    H.quiet()
+    local E = H.E()
     local victims = {}
     for i = 1, 3 do
       task.main(function()
-        victims[i] = helpers.track(task.current())
+        victims[i] = H.track(task.current())
         task.suspend()
         return "resumed"
       end)
@@ -815,7 +817,7 @@ describe("§2 fork, spawn, resume, abort, exit and terminate work from anywhere"
       task.exit(victims[3], "exited")
       -- whether a then_ callback runs inside a task is not specified, so only check
       -- that fork and spawn work there
-      forked = helpers.track(task.fork(function()
+      forked = H.track(task.fork(function()
         return "forked"
       end))
       spawned = pcall(task.spawn, function() end)

@@ -2,13 +2,15 @@
 -- Message delivery through them: 08-messages_spec.lua. Aborting a task that waits in
 -- them: 04-abort_exit_spec.lua.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 describe("§2 task.join(f)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("waits for the fork and returns every result value", manual(function()
     local r, at = task.run(function()
@@ -34,7 +36,7 @@ describe("§2 task.join(f)", function()
   end)
 
   it("re-raises the very error value the fork raised", function()
-    local E = helpers.E()
+    local E = H.E()
     local ok, err = task.run(function()
       local f = task.fork(function()
         task.wait()
@@ -71,7 +73,7 @@ describe("§2 task.join(f)", function()
   end)
 
   it("returns at once, without suspending, for a fork that already finished", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local f = task.fork(function()
         return "v"
@@ -88,8 +90,8 @@ describe("§2 task.join(f)", function()
   end)
 
   it("raises at once, without suspending, for a fork that already failed", function()
-    local E = helpers.E()
-    local log, say = helpers.recorder()
+    local E = H.E()
+    local log, say = H.recorder()
     local caught
     task.run(function()
       local f = task.fork(function()
@@ -137,7 +139,7 @@ describe("§2 task.join(f)", function()
   end))
 
   it("gives the error to every task that joins the same fork", manual(function()
-    local E = helpers.E()
+    local E = H.E()
     local r = task.run(function()
       local f = task.fork(function()
         task.sleep(10)
@@ -158,7 +160,7 @@ describe("§2 task.join(f)", function()
 end)
 
 describe("§2 task.group(forks)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("waits for all members and returns nothing", manual(function()
     local done = {}
@@ -197,7 +199,7 @@ describe("§2 task.group(forks)", function()
   end))
 
   it("group({}) returns at once with nothing", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local n
     task.run(function()
       task.fork(function()
@@ -213,7 +215,7 @@ describe("§2 task.group(forks)", function()
 
   it("when one member fails, aborts the others (their cleanup runs) and raises the error in the caller",
     manual(function()
-      local E = helpers.E("member failed")
+      local E = H.E("member failed")
       local cleanup, after_sleep = {}, {}
       local members, caught, caught_at, cleanup_done_before_raise
       task.run(function()
@@ -253,9 +255,9 @@ describe("§2 task.group(forks)", function()
     end))
 
   it("fails at once, without suspending, when a member failed before the call", function()
-    helpers.quiet()
-    local E = helpers.E()
-    local log, say = helpers.recorder()
+    H.quiet()
+    local E = H.E()
+    local log, say = H.recorder()
     local caught
     task.run(function()
       local bad = task.fork(function()
@@ -276,8 +278,8 @@ describe("§2 task.group(forks)", function()
   end)
 
   it("aborts the running members when a member failed before the call", manual(function()
-    helpers.quiet()
-    local E = helpers.E()
+    H.quiet()
+    local E = H.E()
     local got, sleeper, caught
     task.run(function()
       local bad = task.fork(function()
@@ -301,7 +303,7 @@ describe("§2 task.group(forks)", function()
 end)
 
 describe("§2 task.all(tasks)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("runs the tasks concurrently and returns their first results in input order", manual(function()
     local r, at = task.run(function()
@@ -348,7 +350,7 @@ describe("§2 task.all(tasks)", function()
   end)
 
   it("on the first failure aborts the others (their cleanup runs) and raises that error", manual(function()
-    local E = helpers.E()
+    local E = H.E()
     local cleanup = {}
     local finished_sleep = false
     local caught, at

@@ -2,9 +2,11 @@
 -- resume chain; passing an abort on from join/group/all; errors unwinding inside the
 -- task's own coroutine.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 -- Suspension points a task can be aborted at. Each is a function run inside the victim.
@@ -28,7 +30,7 @@ local points = {
   end },
   { "wait(fork)", function()
     -- wait does not pass an abort on: the waited fork stays suspended (reset aborts it)
-    task.wait(helpers.track(task.fork(function()
+    task.wait(H.track(task.fork(function()
       task.suspend()
     end)))
   end },
@@ -50,15 +52,15 @@ local points = {
 }
 
 describe("§2 task.abort(f, err)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   for _, point in ipairs(points) do
     local name, at_point = point[1], point[2]
 
     it("raises err in a task waiting in " .. name .. " at once, before abort returns (from a task)",
       manual(function()
-        local E = helpers.E()
-        local log, say = helpers.recorder()
+        local E = H.E()
+        local log, say = H.recorder()
         local caught, victim, result_after
         task.run(function()
           victim = task.fork(function()
@@ -67,7 +69,7 @@ describe("§2 task.abort(f, err)", function()
             say("caught")
             return "recovered"
           end)
-          helpers.turns(3)
+          H.turns(3)
           task.abort(victim, E)
           say("abort returned")
           result_after = victim.result
@@ -79,8 +81,8 @@ describe("§2 task.abort(f, err)", function()
 
     it("raises err in a task waiting in " .. name .. " at once, before abort returns (from outside)",
       manual(function()
-        local E = helpers.E()
-        local log, say = helpers.recorder()
+        local E = H.E()
+        local log, say = H.recorder()
         local caught, victim
         task.main(function()
           victim = task.current()
@@ -99,7 +101,7 @@ describe("§2 task.abort(f, err)", function()
   end
 
   it("raises err in a task that was resumed but has not run yet", function()
-    local E = helpers.E()
+    local E = H.E()
     local caught, victim
     task.main(function()
       victim = task.current()
@@ -113,8 +115,8 @@ describe("§2 task.abort(f, err)", function()
   end)
 
   it("fails the task with the very error when it does not catch it", function()
-    helpers.quiet()
-    local E = helpers.E()
+    H.quiet()
+    local E = H.E()
     local f, reached
     task.main(function()
       f = task.current()
@@ -129,7 +131,7 @@ describe("§2 task.abort(f, err)", function()
   end)
 
   it("cancels the timer of an aborted sleeper", manual(function()
-    helpers.quiet()
+    H.quiet()
     local t0 = task.stats().timers
     local f
     task.main(function()
@@ -143,7 +145,7 @@ describe("§2 task.abort(f, err)", function()
 
   it("lets a task that catches it carry on: it may send, sleep and suspend again; its result is what it returns later",
     manual(function()
-      local E = helpers.E()
+      local E = H.E()
       local r = task.run(function()
         local f = task.fork(function()
           local _, err = pcall(task.suspend)
@@ -155,9 +157,9 @@ describe("§2 task.abort(f, err)", function()
           return "carried on"
         end)
         local j = task.fork(function()
-          return helpers.collect_messages(f)
+          return H.collect_messages(f)
         end)
-        helpers.turns(3) -- f suspends, j joins f
+        H.turns(3) -- f suspends, j joins f
         task.abort(f, E)
         local status1 = f.status
         task.sleep(20) -- f wakes at 10, sends, suspends again
@@ -176,7 +178,7 @@ describe("§2 task.abort(f, err)", function()
 
   it("runs the task's to-be-closed variables as the error unwinds; they may still send and suspend",
     manual(function()
-      local E = helpers.E()
+      local E = H.E()
       local r = task.run(function()
         local got
         local f = task.fork(function()
@@ -189,9 +191,9 @@ describe("§2 task.abort(f, err)", function()
           task.suspend()
         end)
         local j = task.fork(function()
-          return helpers.collect_messages(f)
+          return H.collect_messages(f)
         end)
-        helpers.turns(3) -- f suspends, j joins f
+        H.turns(3) -- f suspends, j joins f
         task.abort(f, E)
         local status, got_now = f.status, got
         local msgs, ok, err = task.join(j)
@@ -206,7 +208,7 @@ describe("§2 task.abort(f, err)", function()
     end))
 
   it("fails a fork that was scheduled but never started, without running its body", function()
-    local E = helpers.E()
+    local E = H.E()
     local ran = false
     local r = task.run(function()
       local f = task.fork(function()
@@ -214,7 +216,7 @@ describe("§2 task.abort(f, err)", function()
       end)
       task.abort(f, E)
       local status = f.status
-      helpers.turns(3)
+      H.turns(3)
       local ok, err = pcall(task.join, f)
       return { status = status, result = f.result, ok = ok, err = err }
     end)
@@ -227,7 +229,7 @@ describe("§2 task.abort(f, err)", function()
   end)
 
   it("fails an idle fork (created outside a task) without running its body", function()
-    local E = helpers.E()
+    local E = H.E()
     local ran = false
     local f = task.fork(function()
       ran = true
@@ -248,21 +250,21 @@ describe("§2 task.abort(f, err)", function()
     local good = task.fork(function()
       return 1
     end)
-    local E1 = helpers.E("first")
+    local E1 = H.E("first")
     local bad = task.fork(function()
       error(E1)
     end)
     good:await()
     pcall(bad.await, bad)
-    task.abort(good, helpers.E("late"))
-    task.abort(bad, helpers.E("late"))
+    task.abort(good, H.E("late"))
+    task.abort(bad, H.E("late"))
     assert.same({ ok = true, value = 1 }, good.result)
     assert.equal(E1, bad.result.error)
   end)
 
   it("reaches a task stopped in a raw coroutine.yield() as soon as it runs Lua code again", function()
-    helpers.quiet()
-    local E = helpers.E()
+    H.quiet()
+    local E = H.E()
     local f
     local reached = false
     task.main(function()
@@ -280,7 +282,7 @@ describe("§2 task.abort(f, err)", function()
 end)
 
 describe("§2 task.exit(f, ...)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("finishes the fork successfully with the given values, at once", function()
     local r = task.run(function()
@@ -302,7 +304,7 @@ describe("§2 task.exit(f, ...)", function()
   end)
 
   it("closes the body at once: its to-be-closed variables run, its pcall handlers do not", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local close_err = "unset"
     local handler_called = false
     local s
@@ -348,9 +350,9 @@ describe("§2 task.exit(f, ...)", function()
         task.suspend()
       end)
       local j = task.fork(function()
-        return helpers.collect_messages(s)
+        return H.collect_messages(s)
       end)
-      helpers.turns(3) -- s suspends, j joins s
+      H.turns(3) -- s suspends, j joins s
       task.exit(s, "v")
       local msgs, ok, v = task.join(j)
       return { same = rawequal(cur, s), msgs = msgs, ok = ok, v = v }
@@ -379,7 +381,7 @@ describe("§2 task.exit(f, ...)", function()
   end))
 
   it("makes the fork fail with an error raised while closing; the caller of exit is not affected", function()
-    local E2 = helpers.E("while closing")
+    local E2 = H.E("while closing")
     local s
     task.main(function()
       s = task.current()
@@ -388,7 +390,7 @@ describe("§2 task.exit(f, ...)", function()
       end)
       task.suspend()
     end)
-    helpers.quiet()
+    H.quiet()
     local ok = pcall(task.exit, s, "v")
     assert.is_true(ok)
     assert.equal("finished", s.status)
@@ -402,7 +404,7 @@ describe("§2 task.exit(f, ...)", function()
   end)
 
   it("is not affected when exiting from a task either", function()
-    local E2 = helpers.E("while closing")
+    local E2 = H.E("while closing")
     local r = task.run(function()
       local s = task.fork(function()
         local _ <close> = task.defer(function()
@@ -427,7 +429,7 @@ describe("§2 task.exit(f, ...)", function()
       end)
       task.exit(f, "x", "y")
       local status = f.status
-      helpers.turns(3)
+      H.turns(3)
       return { status = status, values = pack(task.join(f)) }
     end)
     assert.is_false(ran)
@@ -474,7 +476,7 @@ describe("§2 task.exit(f, ...)", function()
 end)
 
 describe("§2 task.terminate(f)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("is task.exit(f) with no values: the body is closed, the result has no value", function()
     local closed = "no"
@@ -510,10 +512,10 @@ describe("§2 task.terminate(f)", function()
 end)
 
 describe("§2 abort or exit of the running task, or of a task up the resume chain, raises", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("refuses abort, exit and terminate of the running task itself", function()
-    local E = helpers.E()
+    local E = H.E()
     local r = task.run(function()
       local me = task.current()
       local res = {
@@ -538,7 +540,7 @@ describe("§2 abort or exit of the running task, or of a task up the resume chai
   end)
 
   it("refuses abort and exit of the task that is resuming the caller", function()
-    local E = helpers.E()
+    local E = H.E()
     local r = task.run(function()
       local me = task.current()
       local inner = {}
@@ -591,7 +593,7 @@ describe("§2 abort or exit of the running task, or of a task up the resume chai
 end)
 
 describe("§2 a task waiting in join, group or all that is aborted passes the abort on", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   local function start_waiter(kind, member)
     return task.fork(function()
@@ -608,7 +610,7 @@ describe("§2 a task waiting in join, group or all that is aborted passes the ab
   for _, kind in ipairs { "join", "group", "all" } do
     it("aborting a task waiting in " .. kind .. " aborts the members still running with the same error",
       manual(function()
-        local E = helpers.E()
+        local E = H.E()
         local got = {}
         local waiter
         local function member(name)
@@ -622,7 +624,7 @@ describe("§2 a task waiting in join, group or all that is aborted passes the ab
         end
         task.run(function()
           waiter = start_waiter(kind, member)
-          helpers.turns(3)
+          H.turns(3)
           task.abort(waiter, E)
         end)
         assert.equal(E, waiter.result.error)
@@ -644,7 +646,7 @@ describe("§2 a task waiting in join, group or all that is aborted passes the ab
       end
       task.run(function()
         waiter = start_waiter(kind, member)
-        helpers.turns(3)
+        H.turns(3)
         task.exit(waiter, "w")
       end)
       assert.same({ ok = true, value = "w" }, waiter.result)
@@ -658,15 +660,15 @@ describe("§2 a task waiting in join, group or all that is aborted passes the ab
 end)
 
 describe("§2 errors unwind inside the task's own coroutine", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("runs to-be-closed variables as the error passes; they may suspend and send; cleanup completes before the joiner sees the error",
     manual(function()
-      local E = helpers.E()
+      local E = H.E()
       local r = task.run(function()
         local cleaned, cur = false, nil
         local f
-        local msgs, ok, err = helpers.collect(function()
+        local msgs, ok, err = H.collect(function()
           f = task.fork(function()
             local _ <close> = task.defer(function(err)
               cur = task.current()
@@ -690,41 +692,4 @@ describe("§2 errors unwind inside the task's own coroutine", function()
       assert.is_true(r.same)
       assert.equal(10, r.now)
     end))
-end)
-
--- Regression (found by the stress test): aborting a task that joins a
--- member aborts the member first; if the member's cleanup aborted the
--- joiner again, the joiner was resumed twice for one wait and left a timer
--- behind that woke it later a third time.
-describe("abort of a joiner whose member's cleanup aborts the joiner again", function()
-  after_each(helpers.reset)
-
-  it("resumes the joiner once, with the first abort's error, and leaves no timer", function()
-    task.set_clock("manual")
-    local got = {}
-    local f
-    task.run(function()
-      local m = task.fork(function()
-        local _ <close> = task.defer(function()
-          local ok = pcall(task.abort, f, "inner")
-          got[#got + 1] = "inner abort: " .. tostring(ok)
-        end)
-        task.suspend()
-      end)
-      f = task.fork(function()
-        local _, err = pcall(task.join, m)  -- before got's index is taken
-        got[#got + 1] = "join: " .. err
-        task.sleep(10)
-        return "done"
-      end)
-      task.wait()  -- m suspends, f joins m
-      task.abort(f, "outer")
-      assert.equal(1, task.stats().timers)  -- f's sleep, and only it
-    end)
-    task.drain()
-    assert.same({ "inner abort: true", "join: outer" }, got)
-    assert.equal("done", f.result.value)
-    assert.equal(0, task.stats().timers)
-    task.set_clock("system")
-  end)
 end)

@@ -1,17 +1,19 @@
 -- §3 running tasks from outside: idle forks, run, main, drain, poll, now, set_clock,
 -- advance, and the rule that only one caller drives the loop.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 describe("§3 task.fork(fn, ...) outside a task", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns an idle Fork: nothing runs, not even when the loop is drained", function()
     local ran = false
-    local f = helpers.track(task.fork(function()
+    local f = H.track(task.fork(function()
       ran = true
     end))
     assert.equal("userdata", type(f))
@@ -52,7 +54,7 @@ describe("§3 task.fork(fn, ...) outside a task", function()
 end)
 
 describe("§3 task.run(fn, ...)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("passes the arguments and returns every result value", function()
     local r = pack(task.run(function(a, b, c)
@@ -71,7 +73,7 @@ describe("§3 task.run(fn, ...)", function()
   end)
 
   it("raises the task's error, the very value", function()
-    local E = helpers.E()
+    local E = H.E()
     local ok, err = pcall(task.run, function()
       task.wait()
       error(E)
@@ -129,7 +131,7 @@ describe("§3 task.run(fn, ...)", function()
   it("raises a clear error instead of blocking when the task can never finish (suspended)", function()
     local ctrl
     local ok, err = pcall(task.run, function()
-      ctrl = helpers.track(task.current())
+      ctrl = H.track(task.current())
       task.suspend()
     end)
     assert.is_false(ok)
@@ -140,7 +142,7 @@ describe("§3 task.run(fn, ...)", function()
   it("raises a clear error instead of blocking when the task waits on a Deferred nobody settles", function()
     local ctrl
     local ok, err = pcall(task.run, function()
-      ctrl = helpers.track(task.current())
+      ctrl = H.track(task.current())
       return task.wait(task.deferred())
     end)
     assert.is_false(ok)
@@ -164,10 +166,10 @@ describe("§3 task.run(fn, ...)", function()
 end)
 
 describe("§3 f:await() and task.run: the loop is not driven when the fork can never finish", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("f:await() raises a clear error instead of blocking", function()
-    local f = helpers.track(task.fork(function()
+    local f = H.track(task.fork(function()
       task.suspend()
     end))
     local ok, err = pcall(f.await, f)
@@ -193,12 +195,12 @@ describe("§3 f:await() and task.run: the loop is not driven when the fork can n
 end)
 
 describe("§3 run, await, drain, poll and advance drive the loop: never nested", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("raise when called from inside a task", manual(function()
     local ran = false
     local r = task.run(function()
-      local g = helpers.track(task.fork(function()
+      local g = H.track(task.fork(function()
         task.sleep(1)
       end))
       return {
@@ -220,7 +222,7 @@ describe("§3 run, await, drain, poll and advance drive the loop: never nested",
 
   it("raise when called while the loop is being driven (from a coroutine a task created)", manual(function()
     local ran = false
-    local idle = helpers.track(task.fork(function()
+    local idle = H.track(task.fork(function()
       return 1
     end))
     local r = task.run(function()
@@ -267,7 +269,7 @@ describe("§3 run, await, drain, poll and advance drive the loop: never nested",
   it("raise when called while the loop is being driven (from a then_ callback)", manual(function()
     local ran = false
     local r
-    local idle = helpers.track(task.fork(function()
+    local idle = H.track(task.fork(function()
       return 1
     end))
     local f = task.fork(function()
@@ -294,10 +296,10 @@ describe("§3 run, await, drain, poll and advance drive the loop: never nested",
 end)
 
 describe("§3 task.main(fn, ...)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("outside a task starts at once and runs until its first suspension before main returns", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.main(function(a, b)
       say("start " .. a .. b)
       task.wait()
@@ -317,7 +319,7 @@ describe("§3 task.main(fn, ...)", function()
   end)
 
   it("inside a task is spawn: runs after the caller suspends, returns nothing", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local n
     task.run(function()
       n = select("#", task.main(function()
@@ -333,19 +335,19 @@ describe("§3 task.main(fn, ...)", function()
 end)
 
 describe("§3 task.drain()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("runs until no task is runnable and no timer is pending, moving the manual clock to each timer", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local t0 = task.stats().timers
     local cpu0, wall0 = os.clock(), os.time()
     task.main(function()
       task.sleep(1000)
-      say("1000@" .. helpers.ms(task.now()))
+      say("1000@" .. H.ms(task.now()))
     end)
     task.main(function()
       task.sleep(10)
-      say("10@" .. helpers.ms(task.now()))
+      say("10@" .. H.ms(task.now()))
     end)
     task.main(function()
       for i = 1, 3 do
@@ -364,7 +366,7 @@ describe("§3 task.drain()", function()
   it("returns while tasks stay suspended", function()
     local f
     task.main(function()
-      f = helpers.track(task.current())
+      f = H.track(task.current())
       task.suspend()
     end)
     task.drain()
@@ -398,10 +400,10 @@ describe("§3 task.drain()", function()
 end)
 
 describe("§3 task.poll()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("runs the ready tasks and returns false once no work remains", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.main(function()
       say("a")
       task.wait()
@@ -438,10 +440,10 @@ describe("§3 task.poll()", function()
   end))
 
   it("never blocks on the system clock", function()
-    helpers.quiet()
+    H.quiet()
     local f
     task.main(function()
-      f = helpers.track(task.current())
+      f = H.track(task.current())
       task.sleep(3000)
     end)
     local wall0 = os.time()
@@ -471,7 +473,7 @@ describe("§3 task.poll()", function()
 end)
 
 describe("§3 task.now()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("on the system clock is a number of milliseconds that follows real time", function()
     local a = task.now()
@@ -514,7 +516,7 @@ describe("§3 task.now()", function()
 end)
 
 describe("§3 task.set_clock(mode)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("starts the manual clock at 0 each time it is selected", function()
     task.set_clock("manual")
@@ -556,14 +558,14 @@ describe("§3 task.set_clock(mode)", function()
 end)
 
 describe("§3 task.advance(ms)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("moves time forward and fires the due timers in time order, running what they wake", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     for _, ms in ipairs { 30, 10, 20 } do
       task.main(function()
         task.sleep(ms)
-        say(ms .. "@" .. helpers.ms(task.now()))
+        say(ms .. "@" .. H.ms(task.now()))
       end)
     end
     task.advance(25)
@@ -575,16 +577,16 @@ describe("§3 task.advance(ms)", function()
   end))
 
   it("fires timers started by the tasks it wakes, when due within the span, at their own time", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.main(function()
       task.sleep(10)
-      say("A@" .. helpers.ms(task.now()))
+      say("A@" .. H.ms(task.now()))
       task.sleep(5)
-      say("A@" .. helpers.ms(task.now()))
+      say("A@" .. H.ms(task.now()))
     end)
     task.main(function()
       task.sleep(12)
-      say("B@" .. helpers.ms(task.now()))
+      say("B@" .. H.ms(task.now()))
     end)
     task.advance(100)
     assert.same({ "A@10", "B@12", "A@15" }, log)

@@ -1,13 +1,15 @@
 -- §4 the Fork handle: methods (join, abort, exit, resume, start, await, then_) and
 -- fields (id, name, status, result), and tostring.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 describe("§4 f:join(), f:abort(err), f:exit(...), f:resume() as methods", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("f:join() returns the fork's values", function()
     local r = pack(task.run(function()
@@ -21,7 +23,7 @@ describe("§4 f:join(), f:abort(err), f:exit(...), f:resume() as methods", funct
   end)
 
   it("f:abort(err) raises err in the fork", function()
-    local E = helpers.E()
+    local E = H.E()
     local caught
     local f = task.fork(function()
       local _, err = pcall(task.suspend)
@@ -62,7 +64,7 @@ describe("§4 f:join(), f:abort(err), f:exit(...), f:resume() as methods", funct
 end)
 
 describe("§4 f:start()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("starts an idle fork from outside a task and returns f", function()
     local ran = 0
@@ -131,7 +133,7 @@ describe("§4 f:start()", function()
 end)
 
 describe("§4 f:await()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("starts an idle fork, drives the loop until it finishes and returns all its values", manual(function()
     local f = task.fork(function(a)
@@ -145,7 +147,7 @@ describe("§4 f:await()", function()
   end))
 
   it("raises the fork's error, the very value", function()
-    local E = helpers.E()
+    local E = H.E()
     local f = task.fork(function()
       task.wait()
       error(E)
@@ -177,7 +179,7 @@ describe("§4 f:await()", function()
 end)
 
 describe("§4 f:then_(on_ok, on_err)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("starts an idle fork and calls on_ok with all its values once it finishes", function()
     local calls = {}
@@ -196,7 +198,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
   end)
 
   it("calls on_err with the very error once the fork fails", function()
-    local E = helpers.E()
+    local E = H.E()
     local got = {}
     local f = task.fork(function()
       task.wait()
@@ -227,7 +229,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
   end)
 
   it("called inside a task, calls back later from the scheduler, not from the calling task", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local on_caller
     task.run(function()
       local me = task.current()
@@ -267,7 +269,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
   end)
 
   it("reports a callback's error with the fork whose callback it is", function()
-    local E = helpers.E()
+    local E = H.E()
     local got = {}
     task.on_error(function(err, fork)
       got[#got + 1] = { err, fork }
@@ -285,7 +287,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
   end)
 
   it("sends an error raised by a callback to the error handler; other tasks keep running", function()
-    local E = helpers.E()
+    local E = H.E()
     local reported = {}
     task.on_error(function(err)
       reported[#reported + 1] = err
@@ -311,7 +313,7 @@ describe("§4 f:then_(on_ok, on_err)", function()
 end)
 
 describe("§4 f.id", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("is a positive integer, unique per runtime", function()
     local seen = {}
@@ -331,7 +333,7 @@ describe("§4 f.id", function()
       assert.is_true(id > 0)
       assert.is_nil(seen[id], "duplicate id " .. tostring(id))
       seen[id] = true
-      helpers.track(f)
+      H.track(f)
     end
   end)
 
@@ -348,7 +350,7 @@ describe("§4 f.id", function()
 end)
 
 describe("§4 f.name", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("is \"\" by default and writable; the task sees its name", function()
     local seen
@@ -373,7 +375,7 @@ describe("§4 f.name", function()
 end)
 
 describe("§4 f.status", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("goes idle -> active -> finished", function()
     local inside
@@ -393,7 +395,7 @@ describe("§4 f.status", function()
   end)
 
   it("is active for a fork scheduled by a task that has not run yet, and finished after a failure", function()
-    helpers.quiet()
+    H.quiet()
     local s1, s2 = task.run(function()
       local f = task.fork(function()
         error("x")
@@ -408,7 +410,7 @@ describe("§4 f.status", function()
 end)
 
 describe("§4 f.result", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("is nil until the fork finishes", function()
     local f = task.fork(function()
@@ -430,7 +432,7 @@ describe("§4 f.result", function()
     end)
     f:await()
     assert.same({ ok = true, value = "first" }, f.result)
-    assert.same({ "ok", "value" }, helpers.keys(f.result))
+    assert.same({ "ok", "value" }, H.keys(f.result))
   end)
 
   it("is { ok = true } when the fork returned nothing", function()
@@ -442,19 +444,19 @@ describe("§4 f.result", function()
   end)
 
   it("is { ok = false, error = e } with the very error on failure, with no other keys", function()
-    local E = helpers.E()
+    local E = H.E()
     local f = task.fork(function()
       error(E)
     end)
     pcall(f.await, f)
     assert.is_false(f.result.ok)
     assert.equal(E, f.result.error)
-    assert.same({ "error", "ok" }, helpers.keys(f.result))
+    assert.same({ "error", "ok" }, H.keys(f.result))
   end)
 end)
 
 describe("§4 tostring(f)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("starts with Fork and shows id, name and status", function()
     local f = task.fork(function()

@@ -1,12 +1,14 @@
 -- §7 errors and diagnostics: on_error and failing spawned / top-level tasks (with the
 -- §2 spawn row), f.traceback, raw coroutine.yield, task.stats. Bad arguments: 10.
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 
 describe("§7 task.on_error(fn)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns the previous handler; the default is a function; on_error(nil) restores it", function()
     local h1 = function() end
@@ -20,7 +22,7 @@ describe("§7 task.on_error(fn)", function()
   end)
 
   it("receives (err, fork) for a failing spawned task; every other task keeps running", manual(function()
-    local E = helpers.E()
+    local E = H.E()
     local reports = {}
     task.on_error(function(err, fork)
       reports[#reports + 1] = { err = err, fork = fork }
@@ -48,7 +50,7 @@ describe("§7 task.on_error(fn)", function()
   end))
 
   it("receives (err, fork) for a failing top-level task (task.main); every other task keeps running", manual(function()
-    local E = helpers.E()
+    local E = H.E()
     local reports = {}
     task.on_error(function(err, fork)
       reports[#reports + 1] = { err = err, fork = fork }
@@ -71,7 +73,7 @@ describe("§7 task.on_error(fn)", function()
   end))
 
   it("gets the failure of a top-level task that fails before its first suspension; main does not raise", function()
-    local E = helpers.E()
+    local E = H.E()
     local reports = {}
     task.on_error(function(err)
       reports[#reports + 1] = err
@@ -104,7 +106,7 @@ describe("§7 task.on_error(fn)", function()
   end)
 
   it("by default writes one line with the fork's id, name and error, plus a traceback, to stderr", function()
-    local out, err = helpers.run_lua([[
+    local out, err = H.run_lua([[
       local task = require "actress"
       task.spawn(function()
         local f = task.current()
@@ -134,7 +136,7 @@ describe("§7 task.on_error(fn)", function()
   end)
 
   it("reports an error inside the handler the default way and never stops the scheduler", function()
-    local out, err = helpers.run_lua([[
+    local out, err = H.run_lua([[
       local task = require "actress"
       task.on_error(function() error("handler-broke-abc") end)
       task.spawn(function() task.wait(); error("task-failed") end)
@@ -152,11 +154,11 @@ describe("§7 task.on_error(fn)", function()
 end)
 
 describe("§7 f.traceback", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("keeps the traceback of where a failed fork's error was raised", function()
     local function deep_failure()
-      error(helpers.E("tb"))
+      error(H.E("tb"))
     end
     local f = task.fork(function()
       local x = deep_failure()
@@ -184,11 +186,11 @@ describe("§7 f.traceback", function()
 end)
 
 describe("§7 a raw coroutine.yield from a task body", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("coroutine.yield(v) sends v as a message (the first value only), in order with task.send", function()
     local msgs, ok, v = task.run(function()
-      return helpers.collect(function()
+      return H.collect(function()
         coroutine.yield("a", "ignored")
         coroutine.yield({ k = 1 })
         task.send("c")
@@ -204,7 +206,7 @@ describe("§7 a raw coroutine.yield from a task body", function()
   end)
 
   it("coroutine.yield() is task.wait(): queued tasks run first, and it returns before a 0 ms timer", manual(function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local timer = task.fork(function()
         task.sleep(0)
@@ -223,7 +225,7 @@ describe("§7 a raw coroutine.yield from a task body", function()
   end))
 
   it("a fork runs once its caller yields", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       task.fork(function()
         say("fork")
@@ -237,7 +239,7 @@ describe("§7 a raw coroutine.yield from a task body", function()
 
   it("a yield inside a coroutine the task created stays plain Lua (goes to its resumer, is no message)", function()
     local msgs, ok, got = task.run(function()
-      return helpers.collect(function()
+      return H.collect(function()
         local co = coroutine.wrap(function()
           coroutine.yield("inner")
           return "inner done"
@@ -254,7 +256,7 @@ describe("§7 a raw coroutine.yield from a task body", function()
 end)
 
 describe("§7 task.stats()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("returns numbers for tasks, ready, suspended, timers and switches", function()
     local s = task.stats()
@@ -266,7 +268,7 @@ describe("§7 task.stats()", function()
 
   it("tasks counts started, unfinished tasks (idle forks are not counted); suspended counts suspended ones", function()
     local s0 = task.stats()
-    local f = helpers.track(task.fork(function()
+    local f = H.track(task.fork(function()
       task.suspend()
     end))
     assert.equal(s0.tasks, task.stats().tasks)

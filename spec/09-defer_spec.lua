@@ -1,13 +1,15 @@
 -- §6 cleanup and bridging: task.defer (the `finally` of the reference) and
 -- task.deferred (a Deferred awaitable by task.wait).
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
 local pack = table.pack
 
 describe("§6 task.defer(fn)", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("calls fn(nil) when the scope ends by return", function()
     local got = pack("unset")
@@ -22,7 +24,7 @@ describe("§6 task.defer(fn)", function()
   end)
 
   it("calls fn when its scope ends, not when the task ends", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       do
         local _ <close> = task.defer(function()
@@ -45,7 +47,7 @@ describe("§6 task.defer(fn)", function()
       end)
     end
     assert.is_nil(got)
-    local E = helpers.E()
+    local E = H.E()
     pcall(function()
       local _ <close> = task.defer(function(err)
         got = err
@@ -56,7 +58,7 @@ describe("§6 task.defer(fn)", function()
   end)
 
   it("calls fn(err) with the very error unwinding", function()
-    local E = helpers.E()
+    local E = H.E()
     local got
     local ok, err = pcall(task.run, function()
       local _ <close> = task.defer(function(e)
@@ -71,7 +73,7 @@ describe("§6 task.defer(fn)", function()
   end)
 
   it("calls fn(err) with the abort error on abort", function()
-    local E = helpers.E()
+    local E = H.E()
     local got
     local f = task.fork(function()
       local _ <close> = task.defer(function(e)
@@ -100,7 +102,7 @@ describe("§6 task.defer(fn)", function()
   end)
 
   it("runs several defers in reverse order", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     task.run(function()
       local _a <close> = task.defer(function()
         say("a")
@@ -116,7 +118,7 @@ describe("§6 task.defer(fn)", function()
   end)
 
   it("lets fn suspend while unwinding an error (inside a task)", manual(function()
-    local E = helpers.E()
+    local E = H.E()
     local at
     local ok, err = pcall(task.run, function()
       local _ <close> = task.defer(function()
@@ -132,7 +134,7 @@ describe("§6 task.defer(fn)", function()
 end)
 
 describe("§6 task.deferred()", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("is awaitable by task.wait, which returns all the values given to resolve", function()
     local d = task.deferred()
@@ -149,7 +151,7 @@ describe("§6 task.deferred()", function()
   end)
 
   it("makes task.wait raise the very error given to reject", function()
-    local E = helpers.E()
+    local E = H.E()
     local d = task.deferred()
     local ok, err = task.run(function()
       local f = task.fork(function()
@@ -166,7 +168,7 @@ describe("§6 task.deferred()", function()
   it("keeps the first settlement: resolve then reject", function()
     local d = task.deferred()
     d:resolve("first")
-    d:reject(helpers.E())
+    d:reject(H.E())
     d:resolve("third")
     assert.equal("first", task.run(function()
       return task.wait(d)
@@ -174,11 +176,11 @@ describe("§6 task.deferred()", function()
   end)
 
   it("keeps the first settlement: reject then resolve", function()
-    local E = helpers.E()
+    local E = H.E()
     local d = task.deferred()
     d:reject(E)
     d:resolve("second")
-    d:reject(helpers.E("third"))
+    d:reject(H.E("third"))
     local ok, err = task.run(function()
       return pcall(task.wait, d)
     end)
@@ -247,7 +249,7 @@ describe("§6 task.deferred()", function()
   end)
 
   it("once settled, still lets the tasks already queued run before wait returns", function()
-    local log, say = helpers.recorder()
+    local log, say = H.recorder()
     local d = task.deferred()
     d:resolve("settled")
     task.run(function()

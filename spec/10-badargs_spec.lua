@@ -2,15 +2,17 @@
 -- §2 "task-only operations called elsewhere raise a clear error and never yield into
 -- the wrong coroutine".
 local task = require "actress"
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
 
-local manual = helpers.with_manual_clock
-local bad = helpers.assert_bad_arg
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
+
+local manual = H.with_manual_clock
+local bad = H.assert_bad_arg
 
 local function noop() end
 
 describe("§7 bad arguments to functions callable from anywhere", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("fork", function()
     bad(1, "fork", task.fork, nil)
@@ -40,7 +42,7 @@ describe("§7 bad arguments to functions callable from anywhere", function()
   end)
 
   it("abort: not a fork, or a nil error", function()
-    local f = helpers.track(task.fork(noop))
+    local f = H.track(task.fork(noop))
     bad(1, "abort", task.abort, 42, "e")
     bad(1, "abort", task.abort, nil, "e")
     bad(2, "abort", task.abort, f)
@@ -49,7 +51,7 @@ describe("§7 bad arguments to functions callable from anywhere", function()
   end)
 
   it("abort as a method does not count self: f:abort()", function()
-    local f = helpers.track(task.fork(noop))
+    local f = H.track(task.fork(noop))
     bad(1, "abort", function()
       f:abort()
     end)
@@ -100,7 +102,7 @@ describe("§7 bad arguments to functions callable from anywhere", function()
   end)
 
   it("the Fork methods start, await, then_, join, exit, resume", function()
-    local f = helpers.track(task.fork(noop))
+    local f = H.track(task.fork(noop))
     local start, await, then_ = f.start, f.await, f.then_
     bad(1, "start", start, 42)
     bad(1, "await", await, "x")
@@ -144,7 +146,7 @@ describe("§7 bad arguments to functions callable from anywhere", function()
 end)
 
 describe("§7 bad arguments to operations inside a task", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("sleep: not a number, negative, NaN", function()
     task.run(function()
@@ -161,7 +163,7 @@ describe("§7 bad arguments to operations inside a task", function()
 
   it("send(nil) and send() are refused", function()
     local msgs, ok, err = task.run(function()
-      return helpers.collect(function()
+      return H.collect(function()
         bad(1, "send", task.send, nil)
         bad(1, "send", task.send)
         bad(1, "send", function()
@@ -226,18 +228,18 @@ local function task_only_calls(fork_to_join)
 end
 
 describe("§2 current, suspend, sleep, wait, send, join, group and all outside a task", function()
-  after_each(helpers.reset)
+  after_each(H.reset)
 
   it("raise 'actress: <name> must be called from inside a task' from top-level code", function()
-    local f = helpers.track(task.fork(function()
+    local f = H.track(task.fork(function()
       return 1
     end))
     for _, c in ipairs(task_only_calls(f)) do
-      helpers.assert_task_only(c[1], c[2])
+      H.assert_task_only(c[1], c[2])
     end
-    helpers.assert_task_only("group", task.group, {})
-    helpers.assert_task_only("all", task.all, {})
-    helpers.assert_task_only("wait", task.wait)
+    H.assert_task_only("group", task.group, {})
+    H.assert_task_only("all", task.all, {})
+    H.assert_task_only("wait", task.wait)
     assert.equal("idle", f.status) -- join outside a task did not start it
   end)
 

@@ -2,7 +2,9 @@
 -- plus the effect scenarios of the reference, in our own words. Every spec
 -- runs on the manual clock (from 0), so the times it checks are exact.
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local pack = table.pack
 
@@ -48,8 +50,8 @@ local function slow(record)
 end
 
 describe("§5 messages", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("go to the joining task and on up the join chain, as if each joiner had sent them", function()
     local log = H.run_capture(function()
@@ -143,8 +145,8 @@ describe("§5 messages", function()
 end)
 
 describe("§5 task.none()", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("returns the same value on every call", function()
     local a, b = task.none(), task.none()
@@ -167,8 +169,8 @@ describe("§5 task.none()", function()
 end)
 
 describe("§5 task.effect(t)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("sends the first result of t, and building it runs nothing", function()
     local calls = 0
@@ -214,8 +216,8 @@ describe("§5 task.effect(t)", function()
 end)
 
 describe("§5 task.effects(tasks)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("of {} is none()", function()
     assert.is_true(rawequal(task.none(), task.effects {}))
@@ -246,8 +248,8 @@ describe("§5 task.effects(tasks)", function()
 end)
 
 describe("§5 task.batch(effects)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("of three delayed sends delivers them in time order, all in the time of the longest (reference scenario)", function()
     local log, r, ended = task.run(function()
@@ -314,8 +316,8 @@ describe("§5 task.batch(effects)", function()
 end)
 
 describe("§5 task.tag(e, name)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("passes on each message m as { type = name, [name] = m }, nothing more", function()
     local log = H.run_capture(task.tag(function()
@@ -390,8 +392,8 @@ describe("§5 task.tag(e, name)", function()
 end)
 
 describe("§5 task.map(e, fn)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("passes on fn(m) for each message; a nil result drops the message", function()
     local log = H.run_capture(task.map(function()
@@ -430,8 +432,8 @@ describe("§5 task.map(e, fn)", function()
 end)
 
 describe("§5 task.listen(sources)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("tags each source's messages with its key; sources at different intervals interleave by time (reference scenario)", function()
     local log = H.run_timed(task.listen {
@@ -505,8 +507,8 @@ describe("§5 task.listen(sources)", function()
 end)
 
 describe("§5 task.loop(init, next)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("runs next(m) for each message of any member, sends none itself, and ends when no member remains", function()
     local calls = {}
@@ -651,8 +653,8 @@ describe("§5 task.loop(init, next)", function()
 end)
 
 describe("§5 task.then_(t, on_ok, on_err)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("returns on_ok(values...) when t succeeds", function()
     local r = pack(task.run(task.then_(function()
@@ -695,8 +697,8 @@ describe("§5 task.then_(t, on_ok, on_err)", function()
 end)
 
 describe("§6 task.defer(fn)", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   -- Runs body in a fork whose scope holds a defer; returns the fork and the
   -- list of errors fn was called with (a `false` entry stands for nil).
@@ -782,8 +784,8 @@ describe("§6 task.defer(fn)", function()
 end)
 
 describe("§6 task.deferred()", function()
-  before_each(H.setup)
-  after_each(H.teardown)
+  before_each(H.use_manual_clock)
+  after_each(H.reset)
 
   it("wakes every task waiting in task.wait(d) with all the values of d:resolve(...)", function()
     local d = task.deferred()

@@ -1,6 +1,8 @@
 -- The examples run as a newcomer runs them (`lua5.4 examples/X.lua` from the
 -- repository root) and print exactly what they are meant to print.
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local function lines(...)
   return table.concat({ ... }, "\n") .. "\n"

@@ -1,7 +1,9 @@
 -- types/actress.lua (LuaCATS) must describe every public name of the module,
 -- so that a public function added without a type fails here.
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local PATH = "types/actress.lua"
 

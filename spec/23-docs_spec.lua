@@ -2,7 +2,9 @@
 -- that runs; where a snippet has `--> expected` comments, its output must be
 -- exactly those lines, in order.
 local task = require "actress"
-local H = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local PATH = "docs/reference.md"
 local doc = H.read(PATH)

@@ -27,7 +27,9 @@
 -- The long mode (about 20 minutes on 2 cores):
 --   ACTRESS_STRESS_SEEDS=100000 busted --lua=lua5.4 spec/40-stress_spec.lua
 -- One seed by hand: lua5.4 spec/stress/cli.lua SEED [-v] [--shrink [--child]]
-local helpers = require "spec.helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 local check = require "spec.stress.check"
 
 local SEEDS = math.tointeger(tonumber(os.getenv("ACTRESS_STRESS_SEEDS") or "")) or 1000
@@ -51,7 +53,7 @@ if ROOT:sub(1, 1) ~= "/" then
   if pwd then ROOT = ROOT == "." and pwd or (pwd .. "/" .. ROOT) end
 end
 
-local LUA = check.lua_command(helpers.LUA, ROOT)
+local LUA = check.lua_command(H.LUA, ROOT)
 local TIMEOUT = os.execute("command -v timeout >/dev/null 2>&1") and ("timeout " .. CHUNK_SECONDS .. " ") or ""
 
 local function say(fmt, ...)
@@ -61,14 +63,6 @@ end
 
 local function unescape(s)
   return (s:gsub("\\(.)", { n = "\n", ["\\"] = "\\" }))
-end
-
-local function read_file(path)
-  local fh = io.open(path, "r")
-  if not fh then return "" end
-  local s = fh:read("a")
-  fh:close()
-  return s
 end
 
 -- Runs seeds first .. first+count-1 in child interpreters (a new one after
@@ -118,7 +112,7 @@ local function run_seeds(first, count, mode)
       end
     end
     local _, how, status = p:close()
-    local stderr = read_file(errfile)
+    local stderr = H.read(errfile)
     os.remove(errfile)
 
     -- What the core printed on stderr, seed by seed.

@@ -13,28 +13,19 @@
 -- Forks of a closed runtime. The engine is spec/fuzz_helpers.lua.
 local task = require "actress"
 local F = require "spec.fuzz_helpers"
-local EH = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local pack = table.pack
 
 local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "spec"
 
-local function shell_quote(v)
-  return "'" .. tostring(v):gsub("'", "'\\''") .. "'"
-end
-
--- Runs `lua5.4 spec/<script> args...` in a child that finds modules where
--- this process does, under `timeout`; returns its output (stdout and
--- stderr) and how it ended ("exit" or "signal", and the code).
+-- Runs `lua5.4 spec/<script> args...` in a child under `timeout`; returns
+-- its output (stdout and stderr) and how it ended ("exit" or "signal", and
+-- the code).
 local function run_child(seconds, script, ...)
-  local args = {}
-  for i, v in ipairs({ ... }) do args[i] = shell_quote(v) end
-  local cmd = ("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout %d %s %s %s 2>&1"):format(
-    shell_quote(package.path), shell_quote(package.cpath), seconds, EH.LUA,
-    shell_quote(here .. "/" .. script), table.concat(args, " "))
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, how, code = p:close()
+  local out, _, code, how = H.run_lua_file(here .. "/" .. script, { args = { ... }, timeout = seconds, merge = true })
   return out, how, code
 end
 
@@ -112,7 +103,7 @@ describe("API fuzzing", function()
 
   it("Forks of a closed runtime (core.close() in a child process): every call works or raises a clear error",
     function()
-      local out, err, code = EH.run_lua(("arg = { [0] = %q, %q }\ndofile(%q)\n")
+      local out, err, code = H.run_lua(("arg = { [0] = %q, %q }\ndofile(%q)\n")
         :format(here .. "/fuzz_closed_child.lua", here, here .. "/fuzz_closed_child.lua"))
       assert.equal(0, code, "the child failed:\n" .. out .. err)
       local n = out:match("^OK (%d+)")
@@ -142,6 +133,7 @@ end)
 describe("random sequences of operations", function()
   -- spec/fuzz_sequence_child.lua: one child per seed, so that a crash or a
   -- hang (timeout's exit status 124) fails this spec, not the whole run.
+  -- What they found: spec/regress/join-cycle-send-hangs_spec.lua.
   it("40 seeds x 3,000 random operations from tasks, callbacks, map functions and <close> handlers: "
     .. "no crash, no hang, nothing left ready or timed, and the scheduler still works", function()
     local failed = {}
@@ -155,46 +147,6 @@ describe("random sequences of operations", function()
     end
     assert(#failed == 0, #failed .. " seed(s) failed (reproduce with lua5.4 spec/fuzz_sequence_child.lua spec SEED 3000):\n"
       .. table.concat(failed, "\n"))
-  end)
-
-  -- Found by the sequences above (seeds 28, 38 and 79): act__route follows
-  -- each task's last piping joiner up, and a join cycle makes that a loop
-  -- that never ends, inside send. The contract refuses joining oneself; a
-  -- cycle is joining oneself through others, and in any case send returns.
-  it("a message sent under a join cycle (a joins b, b joins a) does not hang send", function()
-    local script = os.tmpname()
-    local fh = assert(io.open(script, "w"))
-    fh:write([[
-      local task = require "actress"
-      task.set_clock("manual")
-      local a, b, x
-      local returned = false
-      task.run(function()
-        x = task.fork(function()
-          task.sleep(1)
-          pcall(task.send, "m")
-          returned = true
-        end)
-        b = task.fork(function() return task.join(a) end)
-        a = task.fork(function() task.group({ x, b }) end)
-        task.sleep(2)
-        pcall(task.abort, a, "stop")
-        pcall(task.abort, b, "stop")
-      end)
-      assert(returned, "send did not return")
-      assert(a.status == "finished" and b.status == "finished", "the cycle is still waiting")
-      local s = task.stats()
-      assert(s.tasks == 0 and s.ready == 0 and s.timers == 0, "stats: " .. s.tasks .. " live")
-      print("OK")
-    ]])
-    fh:close()
-    local p = assert(io.popen(("LUA_PATH_5_4=%s LUA_CPATH_5_4=%s timeout 5 %s %s 2>&1"):format(
-      shell_quote(package.path), shell_quote(package.cpath), EH.LUA, shell_quote(script))))
-    local out = p:read("a")
-    local _, _, code = p:close()
-    os.remove(script)
-    assert(code ~= 124, "send never returned (killed by timeout after 5 s)")
-    assert(out:find("^OK"), "the child failed: " .. out)
   end)
 end)
 
@@ -245,7 +197,7 @@ describe("corners", function()
 
   it("an error handler that fails with an error that cannot be printed is reported, and the scheduler goes on",
     function()
-      local out, err, code = EH.run_lua([[
+      local out, err, code = H.run_lua([[
         local task = require "actress"
         task.on_error(function()
           error(setmetatable({}, { __tostring = function() error("no text") end }))
@@ -312,42 +264,5 @@ describe("random timers", function()
     end
     assert(#wrong == 0, table.concat(wrong, "\n"))
     assert.equal(0, task.stats().timers)
-  end)
-end)
-
-describe("Fork metamethods called by hand", function()
-  setup(function()
-    task.set_clock("manual")
-  end)
-  teardown(function()
-    task.on_error(nil)
-    pcall(task.drain)
-    task.set_clock("system")
-  end)
-
-  -- getmetatable(f) hands out the Fork metatable, so any code can call its
-  -- __gc on a live fork, as it can call io's on an open file (where it
-  -- closes the file and leaves a consistent "closed file" behind).
-  it("calling the Fork metatable's __gc by hand on a live fork leaves the scheduler consistent", function()
-    task.on_error(function() end)
-    task.drain()
-    local base = task.stats()
-    local s
-    task.main(function()
-      s = task.current()
-      task.suspend()
-    end)
-    local mt = getmetatable(s)
-    if type(mt) == "table" and type(mt.__gc) == "function" then
-      pcall(mt.__gc, s)
-    end
-    pcall(task.abort, s, "stop")
-    task.drain()
-    assert.equal("finished", s.status)
-    local ok, err = pcall(task.run, function() return task.join(s) end)
-    assert(ok or err ~= nil, "join raised nil: errors are non-nil values (§1)")
-    local now = task.stats()
-    assert.equal(base.tasks, now.tasks, "stats().tasks still counts the fork")
-    assert.equal(base.suspended, now.suspended)
   end)
 end)

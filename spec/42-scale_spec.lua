@@ -2,8 +2,13 @@
 -- cycles (the full 1,000,000-cycle figures come from bench/scale.lua), and
 -- chains of 10,000 nested joins (and 10,000 nested task.map layers) carry
 -- values, errors, aborts and messages without overflowing the C stack.
+-- The bugs these specs found have their regression specs in spec/regress/
+-- (deep-join-chain-abort-c-stack, group-abort-beyond-lua-stack,
+-- results-beyond-driver-stack).
 local task = require "actress"
-local EH = require "spec.effects_helpers"
+local H = require "spec.helpers"
+
+H.after_each_check()  -- after each test: no task live or ready, no timer pending
 
 local pack = table.pack
 
@@ -252,43 +257,6 @@ describe("10,000-deep chains of nested joins", function()
     assert.is_true(rawequal(E, err))
     assert.equal(base.tasks, task.stats().tasks)
   end)
-
-  -- act__abort used to pass an abort on to the members of a join by calling
-  -- itself, once per level of the chain, about 80 bytes of C stack each
-  -- (Release build): the process died with SIGSEGV at about 105,000 levels
-  -- on Linux's 8 MiB main stack, 13,000 on 1 MiB (Windows' main thread) and
-  -- 6,500 on 512 KiB (a macOS secondary thread). The contract has no depth
-  -- limit for abort (values, errors and messages have none either), so this
-  -- runs the 10,000-deep abort in a child whose C stack is 512 KiB.
-  it("abort of a 10,000-deep join chain does not overflow the C stack of a 512 KiB thread", function()
-    local script = os.tmpname()
-    local fh = assert(io.open(script, "w"))
-    fh:write([[
-      local task = require "actress"
-      task.set_clock("manual")
-      local N, closed = 10000, 0
-      local function level(i)
-        local _ <close> = task.defer(function() closed = closed + 1 end)
-        if i == N then task.suspend() return end
-        return task.join(task.fork(level, i + 1))
-      end
-      local root = task.fork(level, 1):start()
-      task.drain()
-      task.abort(root, "stop")
-      assert(closed == N, closed)
-      print("OK")
-    ]])
-    fh:close()
-    local out, err, code = EH.run_lua(([[
-      local p = io.popen("ulimit -s 512 && exec %s %s 2>&1")
-      local out = p:read("a")
-      local _, how, code = p:close()
-      io.write(out, how, " ", code)
-    ]]):format(EH.LUA, script))
-    os.remove(script)
-    assert(out:find("^OK\n"), "the child died (" .. out .. ")" .. err)
-    assert.equal(0, code)
-  end)
 end)
 
 describe("a message through more maps than the sender's Lua stack holds", function()
@@ -296,7 +264,7 @@ describe("a message through more maps than the sender's Lua stack holds", functi
   -- function runs (README, "Limits"); the sender's stack is filled here so
   -- that 2,000 maps stand for a million.
   it("raises 'message chain too long' in the sender, and nothing else breaks", function()
-    local out, err, code = EH.run_lua([[
+    local out, err, code = H.run_lua([[
       local task = require "actress"
       local filler = {}
       for i = 1, 999000 do filler[i] = false end
@@ -311,111 +279,6 @@ describe("a message through more maps than the sender's Lua stack holds", functi
       print("send", sent, why, "delivered", n)
       assert(sent == false and why == "actress: message chain too long", tostring(why))
       assert(task.run(function() return 42 end) == 42 and task.stats().tasks == 0)
-      print("OK")
-    ]])
-    assert(code == 0 and out:find("\nOK\n"), out .. err)
-  end)
-end)
-
-describe("aborts of more tasks than the Lua stack holds", function()
-  -- An abort passes on to the members still running. The core used to push
-  -- them on the caller's Lua stack, which holds at most LUAI_MAXSTACK
-  -- (1,000,000) values, so a group of a million members (or, since the
-  -- abort walks a join tree breadth first, a tree of a million tasks) raised
-  -- "too many tasks", and inside a driver that left the driver stuck. They
-  -- are collected in a table now. Here the caller's stack is filled first,
-  -- so that 2,000 members stand for a million (in a child, whose stack starts
-  -- empty).
-  it("abort of a group whose members do not fit on the caller's Lua stack reaches them all", function()
-    local out, err, code = EH.run_lua([[
-      local task = require "actress"
-      task.set_clock("manual")
-      local N, closed, members = 2000, 0, {}
-      local function member()
-        local _ <close> = task.defer(function() closed = closed + 1 end)
-        task.suspend()
-      end
-      local g = task.fork(function()
-        for i = 1, N do members[i] = task.fork(member) end
-        task.group(members)
-      end):start()
-      task.drain()
-      local filler = {}
-      for i = 1, 999000 do filler[i] = false end
-      local function abort_with_a_full_stack(...) return pcall(task.abort, g, "stop") end
-      local ok, e = abort_with_a_full_stack(table.unpack(filler))
-      print("first abort", ok, e)
-      task.drain()
-      local s = task.stats()
-      print(("closed %d of %d, live %d, suspended %d, group %s"):format(closed, N, s.tasks, s.suspended, g.status))
-      assert(ok, "abort raised: " .. tostring(e))
-      assert(closed == N and s.tasks == 0 and g.status == "finished", "members left out of the abort")
-      print("OK")
-    ]])
-    assert(code == 0 and out:find("\nOK\n"), out .. err)
-  end)
-
-  it("a failing member of a group too large for the driver's Lua stack aborts the others, and the driver goes on", function()
-    local out, err, code = EH.run_lua([[
-      local task = require "actress"
-      task.set_clock("manual")
-      local N, closed, members = 2000, 0, {}
-      local function member()
-        local _ <close> = task.defer(function() closed = closed + 1 end)
-        task.suspend()
-      end
-      local g = task.fork(function()
-        for i = 1, N do members[i] = task.fork(member) end
-        members[N + 1] = task.fork(function()
-          task.sleep(1)
-          error("boom", 0)
-        end)
-        task.group(members)
-      end):start()
-      local filler = {}
-      for i = 1, 999000 do filler[i] = false end
-      -- drain's arguments stay on its stack: the group fails inside it
-      local ok, e = pcall(task.drain, table.unpack(filler))
-      filler = nil
-      print("drain", ok, e)
-      assert(ok, "drain raised: " .. tostring(e))
-      assert(closed == N, ("%d of %d members closed"):format(closed, N))
-      assert(g.result and g.result.ok == false and g.result.error == "boom", "the group did not fail with boom")
-      assert(task.run(function() return 42 end) == 42, "the driver is stuck")
-      assert(task.stats().tasks == 0)
-      print("OK")
-    ]])
-    assert(code == 0 and out:find("\nOK\n"), out .. err)
-  end)
-
-  -- A task's results pass through the Lua stack of whatever resumed it; when
-  -- that is a driver whose stack is full, they used to raise "too many
-  -- results" inside the driver, leaving the task unsettled and the driver
-  -- stuck. The task fails with a clear error instead.
-  it("a task whose results do not fit on the driver's Lua stack fails, and the driver goes on", function()
-    local out, err, code = EH.run_lua([[
-      local task = require "actress"
-      local values = {}
-      for i = 1, 5000 do values[i] = i end
-      local reported
-      task.on_error(function(e) reported = e end)
-      local f
-      task.main(function()  -- a top-level task: its failure goes to on_error
-        f = task.current()
-        task.wait()  -- on: the rest runs inside drain
-        return table.unpack(values)
-      end)
-      local filler = {}
-      for i = 1, 999000 do filler[i] = false end
-      local ok, e = pcall(task.drain, table.unpack(filler))
-      filler = nil
-      print("drain", ok, e)
-      assert(ok, "drain raised: " .. tostring(e))
-      assert(f.status == "finished" and f.result.ok == false, "the task was not settled")
-      assert(f.result.error:find("5000 results do not fit", 1, true), f.result.error)
-      assert(reported == f.result.error, "on_error was not told")
-      assert(task.run(function() return 42 end) == 42, "the driver is stuck")
-      assert(task.stats().tasks == 0)
       print("OK")
     ]])
     assert(code == 0 and out:find("\nOK\n"), out .. err)

@@ -5,6 +5,7 @@
 local gen = require "spec.stress.gen"
 local model = require "spec.stress.model"
 local run = require "spec.stress.run"
+local H = require "spec.helpers"
 
 local check = {}
 local serialize
@@ -299,9 +300,7 @@ end
 
 --- Runs prog in a child interpreter (so that a crash of the core can be seen
 --- and shrunk): returns its failures, a crash as the kind "signal <n>".
-local function shq(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local shq = H.shell_quote
 check.shell_quote = shq
 
 --- A shell command that starts a Lua interpreter with this one's module
