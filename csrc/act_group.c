@@ -4,11 +4,8 @@
 ** messages pass through a transform), wait(fork) and adopt. When a member
 ** finishes, its owners learn of it here: the last member wakes the owner,
 ** and a failure fails an owner that fails fast, aborting its other
-** members. Links come from chunks owned by the runtime and are recycled,
-** so joining allocates nothing in the steady state.
+** members. Links come from the runtime (act_own.c).
 */
-
-#include <stdlib.h>
 
 #include "act_int.h"
 
@@ -16,52 +13,9 @@
 ** Links
 ** ===================================================================== */
 
-#define LINK_CHUNK 64
-
-typedef struct link_chunk {
-  struct link_chunk *next;
-  act_link links[LINK_CHUNK];
-} link_chunk;
-
-static act_link *link_alloc(lua_State *L, act_runtime *rt) {
-  act_link *k = rt->free_links;
-  if (k == NULL) {
-    link_chunk *c = malloc(sizeof *c);
-    int i;
-    if (c == NULL) luaL_error(L, "not enough memory");
-    c->next = rt->link_chunks;
-    rt->link_chunks = c;
-    for (i = 0; i < LINK_CHUNK; i++) {
-      c->links[i].in_member.next = (act_node *)rt->free_links;
-      rt->free_links = &c->links[i];
-    }
-    k = rt->free_links;
-  }
-  rt->free_links = (act_link *)k->in_member.next;
-  return k;
-}
-
-static void link_release(act_runtime *rt, act_link *k) {
-  act_list_remove(&k->in_member);
-  act_list_remove(&k->in_owner);
-  k->in_member.next = (act_node *)rt->free_links;
-  rt->free_links = k;
-}
-
-void act__free_links(act_runtime *rt) {
-  link_chunk *c = rt->link_chunks;
-  while (c != NULL) {
-    link_chunk *next = c->next;
-    free(c);
-    c = next;
-  }
-  rt->link_chunks = NULL;
-  rt->free_links = NULL;
-}
-
 /* `owner` starts waiting for `member` (owner's flags say how). */
 void act__link(lua_State *L, act_fork *owner, act_fork *member) {
-  act_link *k = link_alloc(L, owner->rt);
+  act_link *k = act__link_alloc(L, owner->rt);
   k->owner = owner;
   k->member = member;
   act_list_push(&member->waiters, &k->in_member);
@@ -85,7 +39,7 @@ int act__unlink_members(lua_State *L, act_fork *owner, int list) {
       act__pushfork(L, k->member);
       lua_rawseti(L, list, ++n);
     }
-    link_release(rt, k);
+    act__link_release(rt, k);
   }
   owner->npending = 0;
   owner->flags &= (unsigned char)~(ACT_F_PIPES | ACT_F_FAILFAST);
@@ -123,7 +77,7 @@ void act__notify_waiters(lua_State *L, act_fork *f, int ok, int err) {
   while (!act_list_empty(&f->waiters)) {
     act_link *k = act_container_of(f->waiters.next, act_link, in_member);
     act_fork *owner = k->owner;
-    link_release(rt, k);
+    act__link_release(rt, k);
     owner->npending--;
     if (!ok && (owner->flags & ACT_F_FAILFAST))
       fail_owner(L, owner, err);

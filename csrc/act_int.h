@@ -6,17 +6,21 @@
 **
 ** Files of the core, from the bottom up:
 **   act_heap.c     the timer heap (plain C)
-**   act_runtime.c  the runtime: creation, what it owns, clock, close
-**   act_report.c   failures with nowhere to go: on_error, the C handler
-**   act_loop.c     how actress's work shows to whoever runs the loop
+**   act_own.c      what the runtime owns: the owned table, the links
+**   act_luv.c      finding luv's loop, to share it
 **   act_timer.c    timers: arming a sleep, firing due timers
+**   act_route.c    messages: up the join chain, through transforms
 **   act_sched.c    the run queue and resuming task coroutines
 **   act_task.c     a task's life: created, started, settled
-**   act_group.c    links: join, group, gather, failure propagation
+**   act_group.c    what a waiting task waits for: join, group, gather
 **   act_stop.c     abort and exit
-**   act_route.c    messages: up the join chain, through transforms
-**   act_drive.c    driving the loop: run, drain, poll, advance
-**   act_luv.c      finding luv's loop, to share it
+**   act_report.c   failures with nowhere to go: on_error, the C handler
+**   act_loop.c     how actress's work shows to whoever runs the loop
+**   act_runtime.c  the runtime: creation, driving the loop, close
+** One circle is the model itself, not a tangle: resuming a task may
+** finish it (sched -> task), settling it wakes or fails its owners
+** (task -> group), failing a group aborts its other members (group ->
+** stop), and aborting resumes them (stop -> sched).
 */
 
 #ifndef ACT_INT_H
@@ -224,21 +228,41 @@ struct act_runtime {
 };
 
 /* {====================================================================
-** act_runtime.c: the runtime and what it owns
+** The core's files
 ** ===================================================================== */
 
+/* The runtime clock, in ms: libuv's monotonic clock, or the manual one. */
+static inline double act__now(const act_runtime *rt) {
+  if (rt->manual) return rt->manual_now;
+  return (double)(uv_hrtime() - rt->origin) / 1e6;
+}
+
+/* act_own.c: what the runtime owns */
 act_runtime *act__getruntime(lua_State *L);  /* or NULL; never raises */
 act_runtime *act__runtime(lua_State *L);     /* raises if none or closed */
 act_runtime *act__upruntime(lua_State *L);   /* upvalue 1; raises if closed */
-act_runtime *act__pushruntime(lua_State *L); /* made on first use */
-double act__now(act_runtime *rt);
+extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
+act_fork *act__testfork(lua_State *L, int idx);  /* a Fork, or NULL */
 void act__pushowned(lua_State *L, act_runtime *rt);
 void act__anchor(lua_State *L, act_fork *f, int idx);
 void act__unanchor(lua_State *L, act_fork *f, int owned);
 void act__pushfork(lua_State *L, act_fork *f);
 void act__pushfork_in(lua_State *L, act_fork *f, int owned);
+act_link *act__link_alloc(lua_State *L, act_runtime *rt);
+void act__link_release(act_runtime *rt, act_link *k);
+void act__free_links(act_runtime *rt);
+
+/* act_runtime.c: the runtime, and driving the loop */
+act_runtime *act__pushruntime(lua_State *L); /* made on first use */
 void act__close(lua_State *L, act_runtime *rt); /* L NULL: finalizing */
 int act__use_loop(lua_State *L, uv_loop_t *loop);
+void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
+void act__end_driving(lua_State *L, act_runtime *rt);
+void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
+int act__poll(lua_State *L, act_runtime *rt, int budget);
+int act__advance(lua_State *L, act_runtime *rt, double ms, int budget);
+double act__timeout(act_runtime *rt);
+int act__work_remains(act_runtime *rt);
 
 /* act_report.c: failures of spawned and top-level tasks, callbacks */
 void act__report(lua_State *L, act_runtime *rt, int errindex, int forkindex);
@@ -287,7 +311,6 @@ void act__pushextra(lua_State *L, int idx);
 void act__link(lua_State *L, act_fork *owner, act_fork *member);
 int act__unlink_members(lua_State *L, act_fork *owner, int list);
 void act__notify_waiters(lua_State *L, act_fork *f, int ok, int err);
-void act__free_links(act_runtime *rt);
 int act__join_members(lua_State *L, act_fork *f, int forks, int n,
                       int transform);
 int act__failed_member(lua_State *L, int forks, int n);
@@ -303,15 +326,6 @@ void act__exit(lua_State *L, act_fork *f, int first, int n);
 /* act_route.c: messages */
 void act__route(lua_State *L, act_fork *from);
 
-/* act_drive.c: driving the loop */
-void act__begin_driving(lua_State *L, act_runtime *rt, const char *op);
-void act__end_driving(lua_State *L, act_runtime *rt);
-void act__drive(lua_State *L, act_runtime *rt, act_fork *until);
-int act__poll(lua_State *L, act_runtime *rt, int budget);
-int act__advance(lua_State *L, act_runtime *rt, double ms, int budget);
-double act__timeout(act_runtime *rt);
-int act__work_remains(act_runtime *rt);
-
 /* act_luv.c: sharing luv's loop */
 uv_loop_t *act__adopt_luv(lua_State *L, int *pinned, unsigned *version);
 
@@ -322,8 +336,6 @@ uv_loop_t *act__adopt_luv(lua_State *L, int *pinned, unsigned *version);
 ** ===================================================================== */
 
 /* lact_fork.c: the Fork userdata's metatable */
-extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
-act_fork *act__testfork(lua_State *L, int idx);
 act_fork *act__upfork(lua_State *L, int idx);
 act_fork *act__checkfork(lua_State *L, int arg, const char *fname);
 void act__open_fork(lua_State *L, int rt);

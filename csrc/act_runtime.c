@@ -1,9 +1,11 @@
 /*
-** act_runtime.c: the per-state runtime. It is a userdata kept in the
-** registry under ACTRESS_CONTEXT_KEY; it owns the libuv loop (or shares
-** the host's or luv's), the clock, and, in its owned table, every Lua
-** object it keeps: live forks, pooled coroutines, the error handler,
-** luv's module and the loop bridge. Closing drops them all at once.
+** act_runtime.c: the per-state runtime, a userdata kept in the registry
+** under ACTRESS_CONTEXT_KEY: creating it (with its loop: its own, the
+** host's or luv's), driving the loop from outside tasks (run and await
+** until a fork finishes, drain until nothing is left, poll what is ready
+** now, advance the manual clock), and closing it, which releases all it
+** owns (act_own.c) at once. Drivers refuse to nest, to run inside a
+** task, and to run while luv's uv.run() drives the loop.
 */
 
 #include <stdlib.h>
@@ -11,96 +13,6 @@
 
 #include "act_int.h"
 
-/* The runtime clock, in ms: libuv's monotonic clock, or the manual one. */
-double act__now(act_runtime *rt) {
-  if (rt->manual) return rt->manual_now;
-  return (double)(uv_hrtime() - rt->origin) / 1e6;
-}
-
-/* {====================================================================
-** Finding the runtime
-** ===================================================================== */
-
-act_runtime *act__getruntime(lua_State *L) {
-  act_runtime *rt;
-  if (!lua_checkstack(L, 2)) return NULL;
-  lua_getfield(L, LUA_REGISTRYINDEX, ACTRESS_CONTEXT_KEY);
-  rt = luaL_testudata(L, -1, ACT_RUNTIME_MT);
-  lua_pop(L, 1);
-  return rt;
-}
-
-static act_runtime *checkopen(lua_State *L, act_runtime *rt) {
-  if (rt == NULL) luaL_error(L, "actress: no runtime in this state");
-  if (rt->closed) luaL_error(L, "actress: the runtime is closed");
-  return rt;
-}
-
-act_runtime *act__runtime(lua_State *L) {
-  return checkopen(L, act__getruntime(L));
-}
-
-act_runtime *act__upruntime(lua_State *L) {
-  return checkopen(L, lua_touserdata(L, lua_upvalueindex(1)));
-}
-
-/* }==================================================================== */
-
-/* {====================================================================
-** What the runtime owns
-** ===================================================================== */
-
-void act__pushowned(lua_State *L, act_runtime *rt) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_owned);
-}
-
-/*
-** A live (started, unfinished) fork is held in the owned table, so that
-** a spawned task nobody holds keeps running, and so that the scheduler
-** can push a fork it only has a pointer to.
-*/
-void act__anchor(lua_State *L, act_fork *f, int idx) {
-  if (f->ref != LUA_NOREF) return;
-  idx = lua_absindex(L, idx);
-  act__pushowned(L, f->rt);
-  lua_pushvalue(L, idx);
-  f->ref = luaL_ref(L, -2);
-  lua_pop(L, 1);
-  f->rt->live++;
-}
-
-/* Lets f go; `owned` is the stack index of the owned table, or 0. */
-void act__unanchor(lua_State *L, act_fork *f, int owned) {
-  if (f->ref == LUA_NOREF) return;
-  if (owned == 0) {
-    act__pushowned(L, f->rt);
-    luaL_unref(L, -1, f->ref);
-    lua_pop(L, 1);
-  } else {
-    luaL_unref(L, owned, f->ref);
-  }
-  f->ref = LUA_NOREF;
-  f->rt->live--;
-}
-
-/* Pushes the userdata of a live (held) fork; nil for any other. */
-void act__pushfork(lua_State *L, act_fork *f) {
-  if (f->ref == LUA_NOREF) {
-    lua_pushnil(L);
-    return;
-  }
-  act__pushowned(L, f->rt);
-  lua_rawgeti(L, -1, f->ref);
-  lua_remove(L, -2);
-}
-
-/* As act__pushfork, with the owned table at stack index `owned`. */
-void act__pushfork_in(lua_State *L, act_fork *f, int owned) {
-  if (f->ref == LUA_NOREF) lua_pushnil(L);
-  else lua_rawgeti(L, owned, f->ref);
-}
-
-/* }==================================================================== */
 
 /* {====================================================================
 ** Creating and closing
@@ -238,3 +150,141 @@ int act__use_loop(lua_State *L, uv_loop_t *loop) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, &host_loop_key);
   return 0;
 }
+
+/* {====================================================================
+** Driving the loop
+** ===================================================================== */
+
+
+void act__begin_driving(lua_State *L, act_runtime *rt, const char *op) {
+  if (rt->running != NULL)
+    luaL_error(L, "actress: %s cannot be called from inside a task", op);
+  if (rt->driving)
+    luaL_error(L, "actress: %s cannot be called while the loop is being "
+                  "driven", op);
+  if (rt->on_luv && act__luv_driving(L, rt))
+    luaL_error(L, "actress: %s cannot be called while uv.run() drives the "
+                  "loop (actress's tasks run from it already)", op);
+  act__loop_quiet(L, rt);
+  rt->driving = 1;
+}
+
+/* A driver returns: the handles take over for whoever runs the loop next. */
+void act__end_driving(lua_State *L, act_runtime *rt) {
+  rt->driving = 0;
+  act__loop_touch(L, rt);
+}
+
+int act__work_remains(act_runtime *rt) {
+  return rt->nready > 0 || rt->timers.n > 0 || uv_loop_alive(rt->loop);
+}
+
+/* Waits in libuv for I/O or the next timer (system clock). */
+static void wait_for_events(lua_State *L, act_runtime *rt,
+                            const act_timer *next) {
+  if (next != NULL) act__loop_wake_at(L, rt, next->deadline);
+  uv_run(rt->loop, UV_RUN_ONCE);
+  act__loop_quiet(L, rt);
+}
+
+/* Manual clock: I/O without waiting while a timer is pending, and time
+   jumps to the next timer when nothing is ready. */
+static void step_manual(act_runtime *rt, const act_timer *next, int io) {
+  if (io) uv_run(rt->loop, next != NULL ? UV_RUN_NOWAIT : UV_RUN_ONCE);
+  if (next != NULL && rt->nready == 0 && next->deadline > rt->manual_now)
+    rt->manual_now = next->deadline;  /* never wait in real time */
+}
+
+/*
+** Drives the loop until `until` has finished, or, with until == NULL,
+** until no task is ready, no timer is pending and no I/O is active.
+** Raises if `until` can never finish.
+*/
+void act__drive(lua_State *L, act_runtime *rt, act_fork *until) {
+  for (;;) {
+    const act_timer *next;
+    int io;
+    act__run_ready(L, rt, -1, until);
+    if (until != NULL && until->state == ACT_FINISHED) break;
+    if (act__timer_fire_due(rt, act__now(rt)) > 0) continue;
+    next = act__timer_next(rt);
+    io = uv_loop_alive(rt->loop);  /* others' handles and requests */
+    if (next == NULL && !io) {
+      if (until == NULL) break;
+      act__end_driving(L, rt);
+      luaL_error(L, "actress: the task can never finish: it waits, but no "
+                    "task is ready, no timer is pending and no I/O is active");
+    }
+    if (!rt->manual) wait_for_events(L, rt, next);
+    else step_manual(rt, next, io);
+  }
+}
+
+/* At most `budget` resumes (budget < 0: no limit), and at most the tasks
+   ready now: a task that queues itself again (task.wait()) waits for the
+   next pass, so that a pass always ends. */
+static int run_pass(lua_State *L, act_runtime *rt, int budget) {
+  int n = (int)rt->nready;
+  return act__run_ready(L, rt, budget >= 0 && budget < n ? budget : n, NULL);
+}
+
+/*
+** One step of poll, which never blocks: the tasks ready now, then due
+** timers and I/O callbacks, then the tasks ready after them; at most
+** `budget` resumes in all (budget < 0: no limit).
+*/
+int act__poll(lua_State *L, act_runtime *rt, int budget) {
+  int n;
+  act__begin_driving(L, rt, "poll");
+  n = run_pass(L, rt, budget);
+  if (n != budget) {
+    act__timer_fire_due(rt, act__now(rt));
+    uv_run(rt->loop, UV_RUN_NOWAIT);
+    run_pass(L, rt, budget < 0 ? -1 : budget - n);
+  }
+  act__end_driving(L, rt);
+  return act__work_remains(rt);
+}
+
+/*
+** Manual clock: moves it forward by ms, firing due timers in time order,
+** with at most `budget` resumes (budget < 0: no limit, and every task they
+** wake runs before the next timer fires). When the budget runs out, the
+** timers due by then are queued, in time order, for later polls.
+*/
+int act__advance(lua_State *L, act_runtime *rt, double ms, int budget) {
+  double target;
+  const act_timer *next;
+  int n = 0;
+  if (!rt->manual)
+    luaL_error(L, "actress: advance needs the manual clock "
+                  "(task.set_clock(\"manual\"))");
+  act__begin_driving(L, rt, "advance");
+  target = rt->manual_now + ms;
+  n += act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
+  while ((next = act__timer_next(rt)) != NULL && next->deadline <= target &&
+         n != budget) {
+    if (next->deadline > rt->manual_now) rt->manual_now = next->deadline;
+    act__timer_fire_due(rt, rt->manual_now);
+    n += act__run_ready(L, rt, budget < 0 ? -1 : budget - n, NULL);
+  }
+  if (target > rt->manual_now) rt->manual_now = target;
+  act__timer_fire_due(rt, rt->manual_now);  /* what the budget left: queued */
+  act__end_driving(L, rt);
+  return act__work_remains(rt);
+}
+
+/*
+** How long a host may wait before the next poll, in ms: 0 if tasks are
+** ready, the time to the next timer, or -1 if no timer is pending.
+*/
+double act__timeout(act_runtime *rt) {
+  const act_timer *next = act__timer_next(rt);
+  double delay;
+  if (rt->nready > 0) return 0;
+  if (next == NULL) return -1;
+  delay = next->deadline - act__now(rt);
+  return delay > 0 ? delay : 0;
+}
+
+/* }==================================================================== */

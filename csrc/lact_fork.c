@@ -10,20 +10,6 @@
 
 #include "act_int.h"
 
-/* Its address is the registry key of the Fork metatable: a light
-** userdata key, so a type check costs no string comparison. */
-const char act__fork_mt_key = 'F';
-
-act_fork *act__testfork(lua_State *L, int idx) {
-  void *p = lua_touserdata(L, idx);
-  int same;
-  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &act__fork_mt_key);
-  same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same ? p : NULL;
-}
-
 /*
 ** As act__testfork, for the module's functions and Fork methods, which
 ** all hold the Fork metatable as their upvalue 2: no registry look-up.
