@@ -243,11 +243,22 @@ act_runtime *act__runtime(lua_State *L);     /* raises if none or closed */
 act_runtime *act__upruntime(lua_State *L);   /* upvalue 1; raises if closed */
 extern const char act__fork_mt_key;  /* registry[&key]: the Fork metatable */
 act_fork *act__testfork(lua_State *L, int idx);  /* a Fork, or NULL */
-void act__pushowned(lua_State *L, act_runtime *rt);
 void act__anchor(lua_State *L, act_fork *f, int idx);
 void act__unanchor(lua_State *L, act_fork *f, int owned);
 void act__pushfork(lua_State *L, act_fork *f);
-void act__pushfork_in(lua_State *L, act_fork *f, int owned);
+
+/* Pushes the owned table. */
+static inline void act__pushowned(lua_State *L, const act_runtime *rt) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_owned);
+}
+
+/* Pushes a live fork from the owned table at stack index `owned`; nil
+   for a fork the runtime does not hold. */
+static inline void act__pushfork_in(lua_State *L, const act_fork *f,
+                                    int owned) {
+  if (f->ref == LUA_NOREF) lua_pushnil(L);
+  else lua_rawgeti(L, owned, f->ref);
+}
 act_link *act__link_alloc(lua_State *L, act_runtime *rt);
 void act__link_release(act_runtime *rt, act_link *k);
 void act__free_links(act_runtime *rt);
@@ -273,11 +284,20 @@ void act__set_on_error(lua_State *L, act_runtime *rt, int idx);
 /* act_loop.c: the handles that run tasks when others run the loop */
 void act__loop_open(lua_State *L, act_runtime *rt);
 void act__loop_close(lua_State *L, act_runtime *rt); /* L NULL: finalizing */
-void act__loop_touch(lua_State *L, act_runtime *rt);
+void act__loop_sync(lua_State *L, act_runtime *rt);
 void act__loop_quiet(lua_State *L, act_runtime *rt);
 void act__loop_wake_at(lua_State *L, act_runtime *rt, double deadline);
 int act__loop_step(lua_State *L, act_runtime *rt);
 int act__luv_driving(lua_State *L, act_runtime *rt);
+
+/*
+** At the end of an API call: if no task and no driver runs (the call came
+** from plain code or a loop callback), lets whoever runs the loop see the
+** work (act__loop_sync). Inside tasks and drivers it costs one test.
+*/
+static inline void act__loop_touch(lua_State *L, act_runtime *rt) {
+  if (rt->running == NULL && !rt->driving) act__loop_sync(L, rt);
+}
 
 /* act_timer.c */
 int act__timer_arm(act_runtime *rt, act_fork *f, double ms);

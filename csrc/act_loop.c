@@ -233,9 +233,9 @@ static void set_handles(lua_State *L, act_runtime *rt, int idle,
 ** the idle handle on while tasks are ready, the wake armed for the first
 ** deadline while timers are pending on the system clock.
 */
-void act__loop_touch(lua_State *L, act_runtime *rt) {
+void act__loop_sync(lua_State *L, act_runtime *rt) {
   const act_timer *next;
-  if (rt->closed || rt->driving || rt->running != NULL) return;
+  if (rt->closed) return;
   next = act__timer_next(rt);
   set_handles(L, rt, rt->nready > 0,
               next != NULL && !rt->manual ? next->deadline : -1);

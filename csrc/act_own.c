@@ -54,9 +54,6 @@ act_fork *act__testfork(lua_State *L, int idx) {
   return same ? p : NULL;
 }
 
-void act__pushowned(lua_State *L, act_runtime *rt) {
-  lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_owned);
-}
 
 /*
 ** A live (started, unfinished) fork is held in the owned table, so that
@@ -98,11 +95,6 @@ void act__pushfork(lua_State *L, act_fork *f) {
   lua_remove(L, -2);
 }
 
-/* As act__pushfork, with the owned table at stack index `owned`. */
-void act__pushfork_in(lua_State *L, act_fork *f, int owned) {
-  if (f->ref == LUA_NOREF) lua_pushnil(L);
-  else lua_rawgeti(L, owned, f->ref);
-}
 
 /* }==================================================================== */
 

@@ -61,16 +61,17 @@ static int passed(act_fork *const *seen, size_t n, const act_fork *f) {
 }
 
 /*
-** Passes the message at the top of L through to's transform, leaving what
-** it returns there. `to` stays on the stack below it: that keeps it alive
-** while its transform runs.
+** Passes the message at the top of L through to's transform, which leaves
+** what it returns on top, over `to` and the message: `to` stays on the
+** stack, which keeps it alive while its transform runs and while the walk
+** goes on from it.
 */
 static void transform(lua_State *L, act_fork *to, int owned) {
   if (!lua_checkstack(L, 3)) luaL_error(L, "actress: message chain too long");
   act__pushfork_in(L, to, owned);
   lua_getiuservalue(L, -1, ACT_UV_VALUE);  /* the transform */
-  lua_rotate(L, -3, -1);  /* msg, to, fn -> to, fn, msg */
-  lua_call(L, 1, 1);  /* to, new msg */
+  lua_pushvalue(L, -3);
+  lua_call(L, 1, 1);
 }
 
 /*
@@ -80,8 +81,7 @@ static void transform(lua_State *L, act_fork *to, int owned) {
 ** here, synchronously; their errors propagate to the caller.
 */
 void act__route(lua_State *L, act_fork *from) {
-  int base = lua_gettop(L) - 1;  /* below the message */
-  int owned = 0;
+  int base = lua_gettop(L) - 1, owned = 0;  /* below the message */
   act_fork *seen[ACT_ROUTE_SHORT];
   act_fork *origin = from, *to;
   size_t hops = 0, limit = (size_t)-1;
@@ -95,10 +95,10 @@ void act__route(lua_State *L, act_fork *from) {
       if (hops > limit) break;
     }
     if (to->transform) {
-      if (owned == 0) {  /* below the message, for the whole walk */
+      if (owned == 0) {  /* once, for the whole walk; then the message */
         act__pushowned(L, from->rt);
-        lua_insert(L, -2);
-        owned = base + 1;
+        owned = base + 2;
+        lua_pushvalue(L, base + 1);
       }
       transform(L, to, owned);
       if (lua_isnil(L, -1)) break;  /* dropped */
