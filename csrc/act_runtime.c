@@ -36,26 +36,30 @@ static void release_owned(lua_State *L, act_runtime *rt) {
 ** stop, the libuv handles are closed, C memory is freed, and the owned
 ** table goes, with every fork, coroutine and handler in it. The userdata
 ** stays (forks point to it); every operation then raises "the runtime is
-** closed". Allocates nothing and calls no Lua function, so that it can
-** run as a finalizer at lua_close.
+** closed". Calls no Lua function, so that it can run as a finalizer at
+** lua_close (L NULL). The runtime's own loop is closed and freed only
+** then: a host may close the runtime from a callback of that very loop,
+** which must go on running until uv_run returns.
 */
 void act__close(lua_State *L, act_runtime *rt) {
-  int finalizing = (L == NULL);
-  if (rt->closed) return;
-  act__loop_close(L, rt);
-  rt->closed = 1;
-  rt->running = NULL;
-  if (rt->loop != NULL && rt->own_loop) {
-    uv_run(rt->loop, UV_RUN_NOWAIT);  /* runs the close callbacks */
-    if (uv_loop_close(rt->loop) == 0) free(rt->loop);
-  }  /* a host's or luv's loop runs them when it runs */
-  rt->loop = NULL;
-  act_heap_free(&rt->timers);
-  act_list_init(&rt->ready);  /* its nodes are in forks about to go */
-  rt->nready = rt->live = rt->waiting = 0;
-  rt->npool = 0;
-  act__free_links(rt);
-  if (!finalizing) release_owned(L, rt);
+  if (!rt->closed) {
+    act__loop_close(L, rt);
+    rt->closed = 1;
+    rt->running = NULL;
+    act_heap_free(&rt->timers);
+    act_list_init(&rt->ready);  /* its nodes are in forks about to go */
+    rt->nready = rt->live = rt->waiting = 0;
+    rt->npool = 0;
+    act__free_links(rt);
+    if (L != NULL) release_owned(L, rt);
+  }
+  if (L == NULL && rt->loop != NULL) {
+    if (rt->own_loop) {
+      uv_run(rt->loop, UV_RUN_NOWAIT);  /* runs the close callbacks */
+      if (uv_loop_close(rt->loop) == 0) free(rt->loop);
+    }  /* a host's or luv's loop runs them when it runs */
+    rt->loop = NULL;
+  }
 }
 
 static int l_runtime_gc(lua_State *L) {

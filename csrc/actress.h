@@ -25,6 +25,9 @@
 **     work"), actress_resume 0, actress_loop NULL, actress_timeout -1.
 ** Failures of tasks never reach the host through these results: they go
 ** to the error handler (task.on_error, or actress_set_error_handler).
+** They need 4 free slots on L's stack (lua_checkstack): without them the
+** runtime cannot be reached, and they answer as on a closed runtime, or
+** return ACTRESS_ERROR with nothing pushed.
 */
 
 #ifndef ACTRESS_H
@@ -133,9 +136,12 @@ ACTRESS_API int (actress_use_loop)(lua_State *L, uv_loop_t *loop);
 ** safe to touch: operations on them raise "actress: the runtime is
 ** closed", and so does every function of the module afterwards. lua_close
 ** does the same. Call it when the host must close its loop before
-** lua_close. Returns 0 once closed (also if it was already, or never
-** made); ACTRESS_ERROR, with the message pushed and nothing changed, if
-** called from inside a task or while the runtime drives the loop.
+** lua_close. It may be called from a callback of the loop: the
+** runtime's own loop is freed only at lua_close (after the host's handles
+** on it are closed). Returns 0 once closed (also if it was already, or
+** never made); ACTRESS_ERROR, with the message pushed and nothing
+** changed, if called from inside a task or while the runtime drives the
+** loop.
 ** [-0, +(0|1), -]
 */
 ACTRESS_API int (actress_close)(lua_State *L);
