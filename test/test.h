@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <lua.h>
+#include <lauxlib.h>
+
 #define ASSERT(expr)                                                    \
   do {                                                                  \
     if (!(expr)) {                                                      \
@@ -26,5 +29,22 @@
       exit(1);                                                          \
     }                                                                   \
   } while (0)
+
+/* Runs a chunk of Lua; fails the test on an error. */
+static inline void run(lua_State *L, const char *chunk) {
+  if (luaL_dostring(L, chunk) != LUA_OK) {
+    fprintf(stderr, "lua error: %s\n", lua_tostring(L, -1));
+    exit(1);
+  }
+}
+
+/* The integer value of a global. */
+static inline lua_Integer global_int(lua_State *L, const char *name) {
+  lua_Integer v;
+  lua_getglobal(L, name);
+  v = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
 
 #endif

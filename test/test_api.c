@@ -72,21 +72,6 @@ static int on_panic(lua_State *L) {
   exit(1);
 }
 
-/* Runs a chunk of Lua; fails the test on an error. */
-static void run(lua_State *L, const char *chunk) {
-  if (luaL_dostring(L, chunk) != LUA_OK) {
-    fprintf(stderr, "lua error: %s\n", lua_tostring(L, -1));
-    exit(1);
-  }
-}
-
-static lua_Integer global_int(lua_State *L, const char *name) {
-  lua_Integer v;
-  lua_getglobal(L, name);
-  v = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
 
 /* A state with the panic handler, where luv cannot be found. */
 static lua_State *bare_state(void) {

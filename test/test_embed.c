@@ -13,21 +13,6 @@
 #include "actress.h"
 #include "test.h"
 
-/* Runs a chunk of Lua; fails the test on an error. */
-static void run(lua_State *L, const char *chunk) {
-  if (luaL_dostring(L, chunk) != LUA_OK) {
-    fprintf(stderr, "lua error: %s\n", lua_tostring(L, -1));
-    exit(1);
-  }
-}
-
-static lua_Integer global_int(lua_State *L, const char *name) {
-  lua_Integer v;
-  lua_getglobal(L, name);
-  v = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
 
 /* A state where luv cannot be found: actress uses a loop of its own. */
 static void hide_luv(lua_State *L) {
